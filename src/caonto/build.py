@@ -1,0 +1,102 @@
+"""Build the served dataset once and keep it: ontology, essay data and their closure.
+
+The result is one N-Quads file with three named graphs (``caog:ontology``,
+``caog:essay``, ``caog:inferred``) plus a manifest. The manifest records a hash of every
+input file and of the tool versions, so a server start reuses a build whose inputs did
+not change instead of recomputing inference and validation.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import owlrl
+import pyshacl
+import rdflib
+from rdflib import Dataset, Graph
+
+from caonto import __version__
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
+from caonto.pipeline import check, load_asserted
+from caonto.rdf_io import rdf_files
+from caonto.settings import ResourcePaths, build_dir, resource_paths
+
+
+class BuildError(RuntimeError):
+    """The project's own data does not pass its checks; the message is the full report."""
+
+
+@dataclass(frozen=True)
+class BuiltDataset:
+    nquads: Path
+    sha256: str
+    version: str
+    triples_per_graph: dict[str, int]
+
+
+def _inputs_key(paths: ResourcePaths) -> str:
+    digest = hashlib.sha256()
+    for label in (__version__, rdflib.__version__, owlrl.__version__, pyshacl.__version__):
+        digest.update(label.encode() + b"\0")
+    for directory in (paths.ontology, paths.data, paths.shapes):
+        for file in rdf_files(directory):
+            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def assemble(ontology: Graph, data: Graph, inferred: Graph | None = None) -> Dataset:
+    """One dataset holding the graphs under their names (no inferred graph when None)."""
+    dataset = Dataset()
+    bind_prefixes(dataset)
+    named = [(GRAPH_ONTOLOGY, ontology), (GRAPH_ESSAY, data)]
+    if inferred is not None:
+        named.append((GRAPH_INFERRED, inferred))
+    for name, graph in named:
+        target = dataset.graph(name)
+        for triple in graph:
+            target.add(triple)
+    return dataset
+
+
+def build_dataset(force: bool = False, paths: ResourcePaths | None = None,
+                  out_dir: Path | None = None) -> BuiltDataset:
+    """Return the built dataset, building it when its inputs changed (or ``force``).
+
+    Raises RdfInputError for unparsable files and BuildError when the project's data is
+    inconsistent or does not conform to its shapes.
+    """
+    paths = paths or resource_paths()
+    out_dir = out_dir or build_dir()
+    key = _inputs_key(paths)
+    nquads = out_dir / f"caonto-{__version__}.nq"
+    manifest_path = out_dir / f"caonto-{__version__}.json"
+    if not force and nquads.is_file() and manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("inputs") == key:
+            return BuiltDataset(nquads, manifest["sha256"], __version__,
+                                manifest["triples_per_graph"])
+
+    asserted = load_asserted(paths)
+    result = check(asserted)
+    if result.inconsistencies:
+        raise BuildError("\n".join(result.inconsistencies))
+    if not result.report.conforms:
+        raise BuildError(result.report.to_text())
+    dataset = assemble(asserted.ontology, asserted.data, result.inferred)
+    payload = dataset.serialize(format="nquads", encoding="utf-8")
+    payload = b"".join(sorted(payload.splitlines(keepends=True)))  # stable diffs and checksums
+    counts = {str(GRAPH_ONTOLOGY): len(asserted.ontology), str(GRAPH_ESSAY): len(asserted.data),
+              str(GRAPH_INFERRED): len(result.inferred)}
+    sha = hashlib.sha256(payload).hexdigest()
+    _write_atomically(nquads, payload)
+    _write_atomically(manifest_path, json.dumps(
+        {"inputs": key, "sha256": sha, "version": __version__, "triples_per_graph": counts},
+        indent=2).encode())
+    return BuiltDataset(nquads, sha, __version__, counts)
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_bytes(payload)
+    temporary.replace(path)

@@ -1,0 +1,88 @@
+"""OWL 2 RL inference with owlrl, kept apart from what was asserted.
+
+owlrl changes its input in place and reports contradictions as triples, so ``infer``
+works on a copy and turns those triples into ``InconsistencyError``. What it returns is
+only what is new *and* worth publishing; it leaves out:
+
+- owlrl's bookkeeping about the RDF, RDFS, OWL and XSD vocabularies themselves;
+- reflexive ``owl:sameAs`` / ``subClassOf`` / ``subPropertyOf`` / ``equivalent*`` triples;
+- ``rdf:type owl:Thing`` and ``rdf:type rdfs:Resource`` on every node;
+- triples with a literal in subject position;
+- anything said about the terms of vocabularies we align to (ORG, PROV, schema.org, ...):
+  caonto subclasses them and never adds axioms to them.
+
+``owl:sameAs`` links to outside datasets (Wikidata) are links, not identities to reason
+with: they are taken out before the closure, so their entities don't receive copies of
+every triple.
+"""
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+from owlrl import DeductiveClosure, OWLRL_Semantics
+from owlrl.Namespaces import ERRNS
+
+from caonto.namespaces import BASE, bind_prefixes
+
+_BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD), str(ERRNS))
+_REFLEXIVE_NOISE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf,
+                    OWL.equivalentClass, OWL.equivalentProperty}
+_TRIVIAL_TYPES = {OWL.Thing, RDFS.Resource}
+
+
+class InconsistencyError(ValueError):
+    """The asserted graph contradicts the ontology; ``messages`` holds owlrl's reasons."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("the graph is inconsistent with the ontology:\n" +
+                         "\n".join(f"  - {m}" for m in messages))
+
+
+def _is_ours(term) -> bool:
+    return isinstance(term, URIRef) and str(term).startswith(BASE)
+
+
+def _is_external_same_as(triple) -> bool:
+    s, p, o = triple
+    return p == OWL.sameAs and not (_is_ours(s) and _is_ours(o))
+
+
+def _is_publishable(triple) -> bool:
+    s, p, o = triple
+    if isinstance(s, Literal):
+        return False
+    if isinstance(s, URIRef) and not _is_ours(s):
+        return False  # built-ins, and vocabularies we only align to
+    if p in _REFLEXIVE_NOISE and s == o:
+        return False
+    if p == RDF.type and o in _TRIVIAL_TYPES:
+        return False
+    return not (isinstance(o, URIRef) and str(o).startswith(str(ERRNS)))
+
+
+def closure_errors(graph: Graph) -> list[str]:
+    """owlrl's inconsistency messages found in a closed graph."""
+    return sorted(str(text) for error in graph.subjects(RDF.type, ERRNS.ErrorMessage)
+                  for text in graph.objects(error, ERRNS.error))
+
+
+def infer(asserted: Graph) -> Graph:
+    """The publishable OWL-RL entailments of ``asserted`` that it does not already hold.
+
+    Raises InconsistencyError when owlrl finds a contradiction (e.g. a member of two
+    disjoint classes, an irreflexive property used reflexively, a literal that does not
+    fit its datatype).
+    """
+    work = Graph()
+    for triple in asserted:
+        if not _is_external_same_as(triple):
+            work.add(triple)
+    DeductiveClosure(OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(work)
+    errors = closure_errors(work)
+    if errors:
+        raise InconsistencyError(errors)
+    inferred = bind_prefixes(Graph())
+    for triple in work:
+        if triple not in asserted and _is_publishable(triple):
+            inferred.add(triple)
+    return inferred

@@ -1,0 +1,70 @@
+"""SPARQL over the built dataset in-process, for the command line (pyoxigraph engine).
+
+The default graph is the union of all named graphs; without inference it is the union of
+the ontology and essay graphs only, the same rule the endpoint follows.
+"""
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, sparql_prologue
+
+# A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
+QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; the message carries the parser's position."""
+
+
+def open_store(nquads: Path) -> ox.Store:
+    store = ox.Store()
+    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def _display(term: object) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        return f"{term.value}@{term.language}" if term.language else term.value
+    return getattr(term, "value", str(term))
+
+
+def _query(store: ox.Store, text: str, inference: bool):
+    options: dict = {"use_default_graph_as_union": True}
+    if not inference:
+        options = {"default_graph": [ox.NamedNode(str(GRAPH_ONTOLOGY)),
+                                     ox.NamedNode(str(GRAPH_ESSAY))]}
+    try:
+        return store.query(text, **options)
+    except SyntaxError as error:
+        raise QueryError(str(error)) from None
+
+
+def run_query(store: ox.Store, text: str, inference: bool = True) -> QueryAnswer:
+    """Run ``text``; the project's prefixes are predeclared unless the query declares them."""
+    if "PREFIX" not in text.upper():
+        text = sparql_prologue() + text
+    result = _query(store, text, inference)
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    if isinstance(result, ox.QuerySolutions):
+        header = [v.value for v in result.variables]
+        return header, [[_display(row[name]) for name in header] for row in result]
+    return ox.serialize(result, format=ox.RdfFormat.TURTLE).decode("utf-8")
+
+
+def count_by_class_and_graph(store: ox.Store) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
+    """Triples per named graph, and instances per class (asserted / with inference)."""
+    per_graph = {row["g"].value: int(row["n"].value) for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")}
+    rows = store.query(f"""
+        SELECT ?class (COUNT(DISTINCT ?a) AS ?asserted) (COUNT(DISTINCT ?x) AS ?total) WHERE {{
+          {{ GRAPH ?g {{ ?x a ?class }} }}
+          OPTIONAL {{ GRAPH <{GRAPH_ESSAY}> {{ ?x a ?class }} BIND(?x AS ?a) }}
+        }} GROUP BY ?class ORDER BY DESC(?total) ?class""")
+    per_class = {row["class"].value: (int(row["asserted"].value), int(row["total"].value))
+                 for row in rows}
+    return per_graph, per_class

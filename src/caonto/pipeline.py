@@ -1,0 +1,65 @@
+"""The visible pipeline: load → infer → validate, as plain functions on rdflib graphs.
+
+``check`` is the one code path that both ``caonto validate`` and the write path of the
+endpoint use: the would-be dataset (ontology + essay data + the new graph + the OWL-RL
+closure of all of it) must be consistent and conform to the shapes.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+
+from caonto.inference import InconsistencyError, infer
+from caonto.namespaces import bind_prefixes
+from caonto.rdf_io import parse_files, rdf_files
+from caonto.settings import ResourcePaths, resource_paths
+from caonto.validation import ValidationReport, validate_graph
+
+
+@dataclass
+class Asserted:
+    ontology: Graph
+    data: Graph
+
+    def union(self, *more: Graph) -> Graph:
+        merged = bind_prefixes(Graph())
+        for graph in (self.ontology, self.data, *more):
+            for triple in graph:
+                merged.add(triple)
+        return merged
+
+
+@dataclass
+class CheckResult:
+    report: ValidationReport
+    inferred: Graph  # the closure of the would-be dataset (empty when inconsistent)
+    inconsistencies: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.report.conforms and not self.inconsistencies
+
+
+def load_asserted(paths: ResourcePaths | None = None) -> Asserted:
+    """Parse ontology/ and data/. Raises RdfInputError with file:line:column on bad syntax."""
+    paths = paths or resource_paths()
+    return Asserted(ontology=bind_prefixes(parse_files(rdf_files(paths.ontology))),
+                    data=bind_prefixes(parse_files(rdf_files(paths.data))))
+
+
+def load_files(files: Iterable[Path]) -> Graph:
+    return bind_prefixes(parse_files(files))
+
+
+def check(asserted: Asserted, *extra: Graph) -> CheckResult:
+    """Infer and validate the union of ``asserted`` and ``extra`` graphs."""
+    union = asserted.union(*extra)
+    try:
+        inferred = infer(union)
+    except InconsistencyError as error:
+        return CheckResult(ValidationReport(conforms=False), bind_prefixes(Graph()), error.messages)
+    for triple in inferred:
+        union.add(triple)
+    return CheckResult(validate_graph(union), inferred, [])

@@ -1,0 +1,147 @@
+"""Reading and writing RDF files, with errors that name file, line and column.
+
+Parsing goes through pyoxigraph: it is fast, reports precise positions, never fetches
+remote JSON-LD contexts, and never reads external XML entities. It does expand *internal*
+XML entities, so RDF/XML with entity declarations is refused before parsing (the
+"billion laughs" bomb). Parsed terms are converted to rdflib terms, because owlrl and
+pyshacl work on rdflib graphs.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Identifier
+
+from caonto.namespaces import bind_prefixes
+
+
+@dataclass(frozen=True)
+class RdfFormat:
+    name: str  # caonto's name for it, as used on the command line
+    oxigraph: ox.RdfFormat
+    rdflib: str  # rdflib serializer plugin name
+    media_type: str
+    suffix: str
+    is_quads: bool
+
+
+FORMATS: dict[str, RdfFormat] = {
+    f.name: f
+    for f in (
+        RdfFormat("turtle", ox.RdfFormat.TURTLE, "turtle", "text/turtle", ".ttl", False),
+        RdfFormat("nt", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples", ".nt", False),
+        RdfFormat("nq", ox.RdfFormat.N_QUADS, "nquads", "application/n-quads", ".nq", True),
+        RdfFormat("trig", ox.RdfFormat.TRIG, "trig", "application/trig", ".trig", True),
+        RdfFormat("jsonld", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json", ".jsonld", True),
+        RdfFormat("xml", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml", ".rdf", False),
+    )
+}
+_SUFFIXES = {f.suffix: f for f in FORMATS.values()} | {
+    ".owl": FORMATS["xml"],
+    ".xml": FORMATS["xml"],
+    ".json": FORMATS["jsonld"],
+    ".n3": FORMATS["turtle"],
+}
+
+
+class RdfInputError(ValueError):
+    """RDF input that cannot be used; ``str()`` reads ``file:line:column: message``."""
+
+    def __init__(self, message: str, source: str = "<input>", line: int | None = None,
+                 column: int | None = None):
+        self.message, self.source, self.line, self.column = message, source, line, column
+        where = source if line is None else f"{source}:{line}:{column or 1}"
+        super().__init__(f"{where}: {message}")
+
+
+def format_for_path(path: Path) -> RdfFormat:
+    """The RDF format a file name implies; RdfInputError for an unknown suffix."""
+    try:
+        return _SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        known = ", ".join(sorted(_SUFFIXES))
+        raise RdfInputError(f"unknown RDF file type {path.suffix!r} (known: {known})",
+                            str(path)) from None
+
+
+def format_for_media_type(media_type: str) -> RdfFormat | None:
+    base = media_type.split(";")[0].strip().lower()
+    return next((f for f in FORMATS.values() if f.media_type == base), None)
+
+
+def _refuse_xml_entities(data: bytes, source: str) -> None:
+    if b"<!ENTITY" in data:
+        line = data[: data.index(b"<!ENTITY")].count(b"\n") + 1
+        raise RdfInputError("XML entity declarations are not accepted in RDF/XML", source, line)
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Identifier:
+    """One pyoxigraph term as the equal rdflib term (xsd:string literals become plain)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == str(XSD.string) else datatype)
+    raise RdfInputError(f"unsupported RDF term {term!r} (RDF-star is not supported)")
+
+
+def read_quads(data: bytes, fmt: RdfFormat, source: str = "<input>",
+               base_iri: str | None = None) -> Iterator[ox.Quad]:
+    """Parse ``data`` lazily into pyoxigraph quads; RdfInputError with the position on bad syntax."""
+    if fmt.name == "xml":
+        _refuse_xml_entities(data, source)
+    try:
+        yield from ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
+    except SyntaxError as error:
+        message = str(error.msg) if getattr(error, "msg", None) else str(error)
+        raise RdfInputError(message, source, error.lineno, error.offset) from None
+
+
+def parse_bytes(data: bytes, fmt: RdfFormat, source: str = "<input>",
+                base_iri: str | None = None, into: Graph | None = None) -> Graph:
+    """Parse ``data`` and add its triples (quads flattened) to ``into`` or a new graph."""
+    graph = into if into is not None else Graph()
+    for quad in read_quads(data, fmt, source, base_iri):
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    return graph
+
+
+def parse_file(path: Path, into: Graph | None = None) -> Graph:
+    """Parse one RDF file (format from its suffix) into ``into`` or a new graph."""
+    path = Path(path)
+    fmt = format_for_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise RdfInputError(error.strerror or str(error), str(path)) from None
+    return parse_bytes(data, fmt, str(path), base_iri=path.resolve().as_uri(), into=into)
+
+
+def parse_files(paths: Iterable[Path], into: Graph | None = None) -> Graph:
+    graph = into if into is not None else Graph()
+    for path in paths:
+        parse_file(path, graph)
+    return graph
+
+
+def rdf_files(directory: Path) -> list[Path]:
+    """The RDF files of a directory, in a stable order."""
+    return sorted(p for p in directory.iterdir() if p.suffix.lower() in _SUFFIXES)
+
+
+def serialize(data: Graph | Dataset, fmt: RdfFormat) -> bytes:
+    """Serialise a graph, or a dataset keeping its named graphs when ``fmt`` holds quads."""
+    if isinstance(data, Dataset) and not fmt.is_quads:
+        merged = bind_prefixes(Graph())
+        for s, p, o, _g in data.quads((None, None, None, None)):
+            merged.add((s, p, o))
+        data = merged
+    return data.serialize(format=fmt.rdflib, encoding="utf-8")
