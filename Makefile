@@ -1,0 +1,29 @@
+# caonto — `make help` lists the targets; CI (.ci/run) calls `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help install serve test browser bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install caonto with its test tools
+
+serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
+	$(BIN)/caonto serve
+
+test: install browser ## run the whole test suite
+	$(BIN)/python -m pytest
+
+browser: ## install headless Chromium for the browser tests (Debian, as root)
+	@scripts/install-browser.sh
+
+bench: install ## benchmark the endpoint against Oxigraph's own server
+	$(BIN)/python -m benchmarks.run
