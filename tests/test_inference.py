@@ -1,0 +1,117 @@
+"""OWL-RL inference: concrete entailments, no absurd ones, noise left out, errors raised."""
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from caonto.inference import InconsistencyError, infer
+from caonto.namespaces import CAO, CAOR, WD
+
+from tests import graphs
+
+
+def _ask(graph: Graph, where: str) -> bool:
+    return graph.query(f"ASK {{ {where} }}", initNs={"cao": CAO, "caor": CAOR}).askAnswer
+
+
+# -- concrete inferences over the project's own graph ----------------------------------------
+
+def test_shares_border_with_is_symmetric():
+    assert (CAOR.kazakhstan, CAO.sharesBorderWith, CAOR.kyrgyzstan) in graphs.asserted().data
+    assert (CAOR.kyrgyzstan, CAO.sharesBorderWith, CAOR.kazakhstan) in graphs.inferred()
+
+
+def test_subclass_typing_reaches_aligned_vocabularies():
+    closed = graphs.closed()
+    assert (CAOR.kazakhstan, RDF.type, CAO.Place) in closed
+    assert (CAOR.kazakhstan, RDF.type, URIRef("https://schema.org/Country")) in closed
+
+
+def test_gave_aid_to_follows_from_the_property_chain():
+    assert (CAOR.kazakhstan, CAO.gaveAidTo, CAOR.kyrgyzstan) in graphs.inferred()
+
+
+def test_events_in_a_region_take_place_in_its_state():
+    """cao:locatedIn is transitive and (cao:place cao:locatedIn) ⊑ cao:place."""
+    assert _ask(graphs.closed(), "?e a cao:InterethnicConflict ; cao:place caor:kyrgyzstan .")
+
+
+def test_no_state_borders_itself():
+    assert not _ask(graphs.closed(), "?s cao:sharesBorderWith ?s .")
+
+
+def test_neighbouring_states_do_not_make_tajikistan_a_neighbour_of_kazakhstan():
+    assert not _ask(graphs.closed(), "caor:kazakhstan cao:sharesBorderWith caor:tajikistan .")
+
+
+def test_no_state_gives_aid_to_itself():
+    assert not _ask(graphs.closed(), "?s cao:gaveAidTo ?s .")
+
+
+def test_inferred_graph_adds_nothing_already_asserted():
+    asserted = graphs.asserted().union()
+    assert not [t for t in graphs.inferred() if t in asserted]
+
+
+def test_no_noise_is_published():
+    inferred = graphs.inferred()
+    assert not [t for t in inferred if isinstance(t[0], Literal)]
+    assert (None, OWL.sameAs, None) not in inferred  # no reflexive or copied sameAs
+    assert (None, RDF.type, OWL.Thing) not in inferred
+    for s, _p, _o in inferred:
+        assert not str(s).startswith(("http://www.w3.org/", "https://schema.org/")), s
+
+
+def test_wikidata_entities_receive_no_copies():
+    """owl:sameAs to Wikidata is a link, not an identity: nothing is inferred about wd:."""
+    assert not [t for t in graphs.inferred() if str(t[0]).startswith(str(WD))]
+
+
+# -- the rules on small graphs of their own -------------------------------------------------
+
+def _with_ontology(turtle: str) -> Graph:
+    graph = graphs.asserted().ontology.__class__()
+    for triple in graphs.asserted().ontology:
+        graph.add(triple)
+    graph.parse(data="@prefix cao: <https://w3id.org/caonto/def/> .\n"
+                     "@prefix caor: <https://w3id.org/caonto/id/> .\n" + turtle, format="turtle")
+    return graph
+
+
+def test_membership_gives_member_of_and_its_inverse():
+    graph = _with_ontology("""
+        caor:m1 a cao:Membership ; cao:member caor:kazakhstan ; cao:organization caor:cis .
+        caor:kazakhstan a cao:State . caor:cis a cao:InternationalOrganization .""")
+    inferred = infer(graph)
+    assert (CAOR.kazakhstan, CAO.hasMembership, CAOR.m1) in inferred
+    assert (CAOR.kazakhstan, CAO.memberOf, CAOR.cis) in inferred
+    assert (CAOR.cis, CAO.hasMember, CAOR.kazakhstan) in inferred
+
+
+def test_a_state_sharing_a_border_with_itself_is_inconsistent():
+    graph = _with_ontology("caor:x a cao:State ; cao:sharesBorderWith caor:x .")
+    with pytest.raises(InconsistencyError):
+        infer(graph)
+
+
+def test_a_literal_that_does_not_fit_its_datatype_is_inconsistent():
+    graph = _with_ontology("")
+    graph.add((CAOR.s, CAO.startLine, Literal("seven", datatype=XSD.positiveInteger)))
+    with pytest.raises(InconsistencyError, match="seven"):
+        infer(graph)
+
+
+def test_inference_leaves_its_input_unchanged():
+    graph = _with_ontology("caor:a a cao:State ; cao:sharesBorderWith caor:b .")
+    before = set(graph)
+    infer(graph)
+    assert set(graph) == before
+
+
+def test_external_same_as_is_not_reasoned_with():
+    graph = _with_ontology(
+        "caor:a a cao:State ; <http://www.w3.org/2002/07/owl#sameAs> "
+        "<http://www.wikidata.org/entity/Q232> .")
+    inferred = infer(graph)
+    assert not list(inferred.triples((WD.Q232, None, None)))
+    assert not list(inferred.triples((None, RDFS.label, None)))
