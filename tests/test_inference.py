@@ -70,7 +70,7 @@ def test_wikidata_entities_receive_no_copies():
 # -- the rules on small graphs of their own -------------------------------------------------
 
 def _with_ontology(turtle: str) -> Graph:
-    graph = graphs.asserted().ontology.__class__()
+    graph = Graph()
     for triple in graphs.asserted().ontology:
         graph.add(triple)
     graph.parse(data="@prefix cao: <https://w3id.org/caonto/def/> .\n"
