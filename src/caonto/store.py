@@ -226,6 +226,18 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _replace_graphs(store: ox.Store, graphs: dict) -> None:
+    """Replace whole named graphs by N-Triples bytes (None drops one). Blank node labels
+    are kept, so every worker holds the same nodes. A worker applies this between two of
+    its requests, so no query of it sees the graphs half replaced."""
+    for iri, data in graphs.items():
+        name = ox.NamedNode(iri)
+        store.remove_graph(name)
+        if data:
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, name)
+                         for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+
+
 def _worker_main(conn, nquads: str, memory_mb: int) -> None:
     """Load the data, say ready, then answer requests until the pipe closes."""
     _limit_memory(memory_mb)
@@ -241,7 +253,10 @@ def _worker_main(conn, nquads: str, memory_mb: int) -> None:
         updates, operation, args = message
         try:
             for update in updates:
-                store.update(update)
+                if isinstance(update, dict):
+                    _replace_graphs(store, update)
+                else:
+                    store.update(update)
                 graphs_cache.clear()
             if operation == "query":
                 reply = _run(store, *args, graphs_cache=graphs_cache)
@@ -419,6 +434,19 @@ class QueryEngine:
             reply = self._call("update", (text,), self._bounded(timeout), on_reply=record)
         if reply[0] != "done":
             raise self._failure(reply)
+
+    def replace_graphs(self, graphs: dict[str, bytes | None]) -> None:
+        """Replace whole named graphs (IRI -> N-Triples bytes, None drops it) in every
+        worker, all of them at once, before that worker's next request (used by the
+        contributions gateway, which has already validated and stored them).
+
+        Older log entries lose the graphs this one replaces, so rewriting the same
+        graphs does not grow the log."""
+        entry = dict(graphs)
+        with self._update_lock:
+            kept = [{g: d for g, d in old.items() if g not in entry}
+                    if isinstance(old, dict) else old for old in self._log]
+            self._log = kept + [entry]
 
     def _bounded(self, timeout: float | None) -> float:
         return self.timeout if timeout is None else min(timeout, self.timeout)
