@@ -1,0 +1,250 @@
+"""Discovery: the SPARQL Service Description, the VoID description and the data dumps.
+
+Links use the address the client reached (``request.url_root``), so a local server
+describes itself truthfully. Dumps are named by version (``/dumps/caonto-<v>.nq``),
+carry their SHA-256 in ``Repr-Digest`` and in ``….sha256`` files, and are generated once
+per dataset checksum next to the built N-Quads (``dumps/`` subdirectory).
+"""
+
+import base64
+import hashlib
+import threading
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, request, send_file
+
+from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, PREFIXES
+from caonto.web import formats as fmt
+from caonto.web.errors import ApiError
+from caonto.web.sparql import state
+
+blueprint = Blueprint("discovery", __name__)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+DCT = "http://purl.org/dc/terms/"
+SPDX = "http://spdx.org/rdf/terms#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+DATASET_IRI = str(CAOR["dataset"])
+DUMP_KINDS = {  # extension -> (what it holds, pyoxigraph format)
+    "nq": ("all named graphs", ox.RdfFormat.N_QUADS),
+    "trig": ("all named graphs", ox.RdfFormat.TRIG),
+    "ttl": ("the union of all graphs as one graph", ox.RdfFormat.TURTLE),
+}
+_PREFIXES = {**PREFIXES, "spdx": SPDX, "dcterms": DCT}
+_dump_lock = threading.Lock()
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _lit(value, datatype: str | None = None, lang: str | None = None) -> ox.Literal:
+    if datatype:
+        return ox.Literal(str(value), datatype=_n(datatype))
+    return ox.Literal(str(value), language=lang) if lang else ox.Literal(str(value))
+
+
+def _integer(value: int) -> ox.Literal:
+    return _lit(value, "http://www.w3.org/2001/XMLSchema#integer")
+
+
+def _graph_counts() -> dict[str, int]:
+    cache = state().cache
+    if "counts" not in cache:
+        _, rows = state().engine.solutions(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        cache["counts"] = {g.value: int(n.value) for g, n in rows}
+    return cache["counts"]
+
+
+# ---- dumps ---------------------------------------------------------------------------
+
+def _dump_name(extension: str) -> str:
+    return f"caonto-{state().dataset.version}.{extension}"
+
+
+def dump_file(extension: str) -> Path:
+    """The dump file for ``extension``, written on first use. Raises KeyError if unknown."""
+    _, rdf_format = DUMP_KINDS[extension]
+    dataset = state().dataset
+    if extension == "nq":
+        return dataset.nquads
+    target = dataset.nquads.parent / "dumps" / f"caonto-{dataset.sha256[:16]}.{extension}"
+    with _dump_lock:
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            quads = ox.parse(path=str(dataset.nquads), format=ox.RdfFormat.N_QUADS)
+            if rdf_format.supports_datasets:
+                payload = ox.serialize(quads, format=rdf_format, prefixes=_PREFIXES)
+            else:
+                triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
+                                 key=str)
+                payload = ox.serialize(triples, format=rdf_format, prefixes=_PREFIXES)
+            temporary = target.with_suffix(".tmp")
+            temporary.write_bytes(payload)
+            temporary.replace(target)
+    return target
+
+
+def dump_sha256(extension: str) -> str:
+    cache = state().cache.setdefault("sha256", {})
+    if extension not in cache:
+        if extension == "nq":
+            cache[extension] = state().dataset.sha256
+        else:
+            cache[extension] = hashlib.sha256(dump_file(extension).read_bytes()).hexdigest()
+    return cache[extension]
+
+
+@blueprint.route("/dumps/", endpoint="dumps")
+def dumps_index() -> Response:
+    root = request.url_root
+    lines = [f"{root}dumps/{_dump_name(ext)}  sha256 {dump_sha256(ext)}  ({what})"
+             for ext, (what, _) in DUMP_KINDS.items()]
+    return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@blueprint.route("/dumps/<name>", endpoint="dump")
+def dump(name: str) -> Response:
+    version = state().dataset.version
+    stem, dot, extension = name.partition(".")
+    checksum = extension.endswith(".sha256")
+    extension = extension.removesuffix(".sha256")
+    if stem != f"caonto-{version}" or extension not in DUMP_KINDS:
+        abort(404, description=f"no dump named {name}; see /dumps/ for the current ones")
+    digest = dump_sha256(extension)
+    if checksum:
+        return Response(f"{digest}  {_dump_name(extension)}\n",
+                        content_type="text/plain; charset=utf-8")
+    _, rdf_format = DUMP_KINDS[extension]
+    response = send_file(dump_file(extension), mimetype=rdf_format.media_type,
+                         download_name=name, etag=digest, conditional=True, max_age=3600)
+    b64 = base64.b64encode(bytes.fromhex(digest)).decode()
+    response.headers["Repr-Digest"] = f"sha-256=:{b64}:"
+    return response
+
+
+# ---- descriptions ---------------------------------------------------------------------
+
+def _dataset_triples(root: str) -> list[ox.Triple]:
+    dataset, counts = _n(DATASET_IRI), _graph_counts()
+    triples = [
+        ox.Triple(dataset, _n(RDF_TYPE), _n(VOID + "Dataset")),
+        ox.Triple(dataset, _n(DCT + "title"), _lit("caonto: Central Asian international "
+                                                   "relations", lang="en")),
+        ox.Triple(dataset, _n(DCT + "hasVersion"), _lit(state().dataset.version)),
+        ox.Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(root + "sparql")),
+        ox.Triple(dataset, _n(VOID + "uriSpace"), _lit(str(CAOR))),
+        ox.Triple(dataset, _n(VOID + "vocabulary"), _n(str(CAO))),
+        ox.Triple(dataset, _n(VOID + "triples"), _integer(sum(counts.values()))),
+    ]
+    for extension, (what, rdf_format) in DUMP_KINDS.items():
+        url = _n(f"{root}dumps/{_dump_name(extension)}")
+        checksum = ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, _n(VOID + "dataDump"), url),
+            ox.Triple(url, _n(DCT + "format"), _lit(rdf_format.media_type)),
+            ox.Triple(url, _n(DCT + "description"), _lit(what, lang="en")),
+            ox.Triple(url, _n(SPDX + "checksum"), checksum),
+            ox.Triple(checksum, _n(RDF_TYPE), _n(SPDX + "Checksum")),
+            ox.Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")),
+            ox.Triple(checksum, _n(SPDX + "checksumValue"),
+                      _lit(dump_sha256(extension), "http://www.w3.org/2001/XMLSchema#hexBinary")),
+        ]
+    for graph, count in sorted(counts.items()):
+        subset = _n(graph)
+        triples += [ox.Triple(dataset, _n(VOID + "subset"), subset),
+                    ox.Triple(subset, _n(RDF_TYPE), _n(VOID + "Dataset")),
+                    ox.Triple(subset, _n(VOID + "triples"), _integer(count))]
+    return triples
+
+
+_INFERENCE_NOTE = (
+    "The default graph is the union of all named graphs: the ontology ({o}), the essay "
+    "data ({e}), the OWL 2 RL closure ({i}) and any contributed graphs. Add the parameter "
+    "inference=false to query without the closure: the default graph is then the union of "
+    "every graph except {i}, which is also hidden from GRAPH patterns. default-graph-uri "
+    "and named-graph-uri replace this dataset as the SPARQL 1.1 Protocol says."
+).format(o=GRAPH_ONTOLOGY, e=GRAPH_ESSAY, i=GRAPH_INFERRED)
+
+
+def _service_triples(root: str) -> list[ox.Triple]:
+    service, default_dataset, default_graph = _n(root + "sparql"), ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, _n(RDF_TYPE), _n(SD + "Service")),
+        ox.Triple(service, _n(SD + "endpoint"), service),
+        ox.Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query")),
+        ox.Triple(service, _n(SD + "feature"), _n(SD + "UnionDefaultGraph")),
+        ox.Triple(service, _n(SD + "feature"), _n(SD + "BasicFederatedQuery"))
+        if state().engine.allowlist else None,
+        ox.Triple(service, _n(RDFS_COMMENT), _lit(_INFERENCE_NOTE, lang="en")),
+        ox.Triple(service, _n(SD + "defaultDataset"), default_dataset),
+        ox.Triple(default_dataset, _n(RDF_TYPE), _n(SD + "Dataset")),
+        ox.Triple(default_dataset, _n(DCT + "source"), _n(DATASET_IRI)),
+        ox.Triple(default_dataset, _n(SD + "defaultGraph"), default_graph),
+        ox.Triple(default_graph, _n(RDF_TYPE), _n(SD + "Graph")),
+        ox.Triple(default_graph, _n(VOID + "triples"), _integer(sum(_graph_counts().values()))),
+    ]
+    triples += [ox.Triple(service, _n(SD + "resultFormat"), _n(f.w3c)) for f in fmt.FORMATS]
+    for graph, count in sorted(_graph_counts().items()):
+        named, described = ox.BlankNode(), ox.BlankNode()
+        triples += [ox.Triple(default_dataset, _n(SD + "namedGraph"), named),
+                    ox.Triple(named, _n(RDF_TYPE), _n(SD + "NamedGraph")),
+                    ox.Triple(named, _n(SD + "name"), _n(graph)),
+                    ox.Triple(named, _n(SD + "graph"), described),
+                    ox.Triple(described, _n(RDF_TYPE), _n(SD + "Graph")),
+                    ox.Triple(described, _n(VOID + "triples"), _integer(count))]
+    return [t for t in triples if t is not None] + _dataset_triples(root)
+
+
+def _rdf_response(triples: list[ox.Triple]) -> Response:
+    wanted = request.args.get("format")
+    chosen = (fmt.lookup(wanted, fmt.GRAPH) if wanted
+              else fmt.negotiate(request.headers.get("Accept"), fmt.GRAPH))
+    if chosen is None:
+        offered = ", ".join(f.media_type for f in fmt.of_kind(fmt.GRAPH))
+        raise ApiError(406, f"this description is RDF: {offered}")
+    if chosen.rdf_format.supports_datasets:
+        triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    body = ox.serialize(triples, format=chosen.rdf_format, prefixes=_PREFIXES)
+    response = Response(body, content_type=chosen.content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _prefers_html() -> bool:
+    best = fmt.parse_accept(request.headers.get("Accept"))
+    return bool(best) and best[0][0] in ("text/html", "application/xhtml+xml")
+
+
+def service_description_response() -> Response:
+    """GET /sparql without a query: the query UI for browsers when a page module offers
+    one (``app.extensions["caonto.query_ui"]``, a view function), else the description."""
+    if _prefers_html():
+        from flask import current_app
+
+        ui = current_app.extensions.get("caonto.query_ui")
+        if ui:
+            return ui()
+        return Response(_MINIMAL_HTML, content_type="text/html; charset=utf-8")
+    return _rdf_response(_service_triples(request.url_root))
+
+
+@blueprint.route("/void", endpoint="void")
+def void() -> Response:
+    return _rdf_response(_dataset_triples(request.url_root))
+
+
+_MINIMAL_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>caonto SPARQL endpoint</title></head>
+<body><h1>caonto SPARQL endpoint</h1>
+<form method="post" action="sparql">
+<textarea name="query" rows="12" cols="80">SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10</textarea>
+<p><button type="submit">Run query</button></p></form>
+<p>Service description: <a href="sparql?format=turtle">Turtle</a>.
+VoID: <a href="void">/void</a>. Dumps: <a href="dumps/">/dumps/</a>.</p>
+</body></html>
+"""

@@ -1,0 +1,161 @@
+"""The SPARQL 1.1 Protocol, query side, at ``/sparql``.
+
+GET ``?query=``, POST form (``application/x-www-form-urlencoded``) and POST direct
+(``application/sparql-query``); ``default-graph-uri`` / ``named-graph-uri``; results by
+Accept (q-values) or ``format=``; ``inference=false`` hides the inferred graph;
+``timeout=`` may lower (never raise) the server's limit. GET without a query answers the
+service description. Updates belong to ``/update`` and are refused here.
+"""
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, current_app, request
+
+from caonto.store import (
+    DatasetChoice,
+    EngineBusy,
+    EvaluationError,
+    NotAcceptable,
+    QueryEngine,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+)
+from caonto.web import formats as fmt
+from caonto.web.errors import ApiError, syntax_error
+
+blueprint = Blueprint("sparql", __name__)
+
+QUERY_TYPE, FORM_TYPE, UPDATE_TYPE = ("application/sparql-query",
+                                      "application/x-www-form-urlencoded",
+                                      "application/sparql-update")
+
+
+@dataclass
+class EndpointState:
+    """What the endpoint keeps between requests (``app.extensions["caonto"]``)."""
+
+    engine: QueryEngine
+    dataset: object  # caonto.web.ServedDataset
+    cache: dict = field(default_factory=dict)  # discovery's per-dataset computed values
+
+
+def state() -> EndpointState:
+    return current_app.extensions["caonto"]
+
+
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise ApiError(400, f"give exactly one '{name}' parameter (got {len(values)})")
+    return values[0] if values else None
+
+
+def _read_request() -> tuple[str | None, object]:
+    """The query text (None when absent) and the multi-dict holding the other parameters."""
+    limit = current_app.config["CAONTO_MAX_REQUEST_BYTES"]
+    if len(request.query_string) > limit:
+        raise ApiError(414, f"the query string is longer than {limit} bytes; POST the query")
+    if request.method in ("GET", "HEAD"):
+        params = request.args
+        if "update" in params:
+            raise ApiError(400, "SPARQL Update is not accepted at /sparql; POST it to /update")
+        return _single(params.getlist("query"), "query"), params
+    mimetype = request.mimetype
+    if mimetype == FORM_TYPE:
+        params = request.form  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+        if "update" in params:
+            raise ApiError(400, "SPARQL Update is not accepted at /sparql; POST it to /update")
+        text = _single(params.getlist("query"), "query")
+        if text is None:
+            raise ApiError(400, "the form has no 'query' field")
+        return text, params
+    if mimetype == QUERY_TYPE:
+        if "query" in request.args:
+            raise ApiError(400, "a direct POST carries the query in its body, not in ?query=")
+        try:
+            return request.get_data(cache=False).decode("utf-8"), request.args
+        except UnicodeDecodeError as error:
+            raise ApiError(400, f"the query body is not UTF-8: {error}") from None
+    hint = " (updates go to /update)" if mimetype == UPDATE_TYPE else ""
+    raise ApiError(415, f"POST a query as {QUERY_TYPE} or {FORM_TYPE}, "
+                        f"not {mimetype or 'no Content-Type'}{hint}",
+                   headers={"Accept-Post": f"{QUERY_TYPE}, {FORM_TYPE}"})
+
+
+def _choice(params) -> DatasetChoice:
+    raw = params.get("inference", "true").strip().lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ApiError(400, "inference must be true or false")
+    defaults = params.getlist("default-graph-uri")
+    named = params.getlist("named-graph-uri")
+    if defaults or named:  # the protocol's dataset replaces the served one entirely
+        return DatasetChoice(tuple(defaults), tuple(named), raw in ("true", "1", "yes"))
+    return DatasetChoice(inference=raw in ("true", "1", "yes"))
+
+
+def _formats(params) -> tuple[fmt.Format | None, fmt.Format | None]:
+    explicit = params.get("format")
+    if explicit:
+        solutions, graph = fmt.lookup(explicit, fmt.SOLUTIONS), fmt.lookup(explicit, fmt.GRAPH)
+        if not solutions and not graph:
+            known = ", ".join(f.name for f in fmt.FORMATS)
+            raise ApiError(400, f"unknown format '{explicit}'; use one of {known} "
+                                "or a media type")
+        return solutions, graph
+    accept = request.headers.get("Accept")
+    return fmt.negotiate(accept, fmt.SOLUTIONS), fmt.negotiate(accept, fmt.GRAPH)
+
+
+def _timeout(params) -> float | None:
+    raw = params.get("timeout")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError(400, "timeout must be a number of seconds") from None
+    if value <= 0:
+        raise ApiError(400, "timeout must be positive")
+    return value
+
+
+def _not_acceptable(form: str) -> ApiError:
+    kind = fmt.GRAPH if form == "construct" else fmt.SOLUTIONS
+    offered = ", ".join(f.media_type for f in fmt.of_kind(kind))
+    return ApiError(406, f"a {form.upper()} result can be sent as {offered}")
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"], endpoint="query")
+def query() -> Response:
+    text, params = _read_request()
+    if text is None:
+        from caonto.web.discovery import service_description_response
+
+        return service_description_response()
+    if not text.strip():
+        raise ApiError(400, "the query is empty")
+    solutions_format, graph_format = _formats(params)
+    if solutions_format is None and graph_format is None:
+        raise _not_acceptable("select")
+    try:
+        answer = state().engine.query(text, _choice(params), solutions_format, graph_format,
+                                      _timeout(params))
+    except QuerySyntaxError as error:
+        raise syntax_error(str(error)) from None
+    except QueryRefused as error:
+        raise ApiError(400, str(error), "Refused") from None
+    except NotAcceptable as error:
+        raise _not_acceptable(error.form) from None
+    except (QueryTimeout, EngineBusy) as error:
+        raise ApiError(503, str(error), headers={"Retry-After": "5"}) from None
+    except EvaluationError as error:
+        raise ApiError(500, f"query evaluation failed: {error}") from None
+    response = Response(answer.body, 200, content_type=answer.format.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["X-Caonto-Rows"] = str(answer.count)
+    if answer.truncated:
+        limit = state().engine.max_rows
+        response.headers["X-Caonto-Truncated"] = "true"
+        response.headers["Warning"] = (f'199 caonto "result truncated to the first {limit} '
+                                       f'{"triples" if answer.form == "graph" else "rows"}"')
+    return response
