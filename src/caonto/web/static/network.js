@@ -1,0 +1,127 @@
+// The home page's picture: ask /sparql for the nodes and links, draw them with vis-network,
+// and list the relations as a table (which also serves readers without the drawing).
+"use strict";
+(function () {
+  const container = document.getElementById("network");
+  const status = document.getElementById("network-status");
+  const tableBody = document.querySelector("#relations tbody");
+  const query = JSON.parse(document.getElementById("network-query").textContent);
+  const toneNames = new Map(JSON.parse(document.getElementById("tone-names").textContent)
+    .map(([iri, name]) => [iri, name[0]]));
+  const TONE_COLOURS = {
+    positive: "#2e8b57", negative: "#c0392b", mixed: "#e67e22",
+    cautious: "#d4ac0d", neutral: "#5d6d7e", none: "#aab7b8",
+  };
+  const SHAPES = {
+    State: { shape: "dot", color: "#2471a3" },
+    InternationalOrganization: { shape: "square", color: "#7d3c98" },
+    IntergovernmentalBody: { shape: "diamond", color: "#17a589" },
+  };
+  const localName = (iri) => iri.replace(/[#/]$/, "").split(/[#/]/).pop();
+
+  function pageHref(iri) {
+    // caonto IRIs are served here: the path after the persistent base, on this site
+    const base = "https://w3id.org/caonto/";
+    return iri.startsWith(base) ? container.dataset.site + iri.slice(base.length) : iri;
+  }
+
+  function toneOf(iris) {
+    // one colour per relation: its tone, or "mixed" when its assessments disagree
+    const tones = [...new Set(iris.map((iri) => localName(iri).replace(/^tone-/, "")))];
+    if (tones.length === 0) return "none";
+    return tones.length === 1 ? tones[0] : "mixed";
+  }
+
+  function collect(bindings) {
+    const nodes = new Map(), relations = new Map(), links = [];
+    for (const b of bindings) {
+      const row = b.row.value;
+      if (row === "node") {
+        nodes.set(b.node.value, { iri: b.node.value, label: b.nodeLabel.value, kind: localName(b.kind.value) });
+      } else if (row === "relation") {
+        const r = relations.get(b.link.value) || { iri: b.link.value, label: b.linkLabel.value, a: b.a.value, b: b.b.value, tones: [] };
+        if (b.tone && !r.tones.includes(b.tone.value)) r.tones.push(b.tone.value);
+        relations.set(b.link.value, r);
+      } else {
+        links.push({ kind: row, a: b.a.value, b: b.b.value, via: b.link ? b.link.value : null });
+      }
+    }
+    return { nodes, relations, links };
+  }
+
+  function fillTable(data) {
+    for (const r of [...data.relations.values()].sort((x, y) => x.label.localeCompare(y.label))) {
+      const tr = document.createElement("tr");
+      tr.className = "relation";
+      const cells = [
+        [r.label, r.iri],
+        [[r.a, r.b].map((iri) => (data.nodes.get(iri) || { label: localName(iri) }).label).join(" — "), null],
+        [r.tones.map((t) => toneNames.get(t) || localName(t)).join(", ") || "—", null],
+      ];
+      for (const [text, link] of cells) {
+        const td = document.createElement("td");
+        if (link) {
+          const a = document.createElement("a");
+          a.href = pageHref(link);
+          a.textContent = text;
+          td.appendChild(a);
+        } else td.textContent = text;
+        tr.appendChild(td);
+      }
+      tr.querySelector("td:last-child").classList.add("tone-text-" + toneOf(r.tones));
+      tableBody.appendChild(tr);
+    }
+  }
+
+  function draw(data) {
+    const nodes = [...data.nodes.values()].map((n) => Object.assign(
+      { id: n.iri, label: n.label, title: n.label + " (" + n.kind + ")", size: n.kind === "State" ? 18 : 12 },
+      SHAPES[n.kind] || {}));
+    const edges = [];
+    for (const r of data.relations.values()) {
+      const tone = toneOf(r.tones);
+      edges.push({ id: r.iri, from: r.a, to: r.b, width: 4, color: { color: TONE_COLOURS[tone] || TONE_COLOURS.none },
+        dashes: tone === "none", title: r.label + ": " + (r.tones.map((t) => toneNames.get(t) || localName(t)).join(", ") || "not assessed") });
+    }
+    for (const l of data.links) {
+      if (!data.nodes.has(l.a) || !data.nodes.has(l.b)) continue;
+      edges.push({ from: l.a, to: l.b, width: 1, dashes: l.kind === "body" ? [2, 4] : [6, 4],
+        color: { color: l.kind === "body" ? "#17a589" : "#bbbbbb" }, title: l.kind === "body" ? "body of a relation" : "member of" });
+    }
+    const network = new vis.Network(container, { nodes: new vis.DataSet(nodes), edges: new vis.DataSet(edges) }, {
+      physics: { stabilization: { iterations: 300 }, barnesHut: { springLength: 140 } },
+      interaction: { hover: true, tooltipDelay: 150 },
+      nodes: { font: { size: 15, face: "system-ui, sans-serif" }, borderWidth: 1 },
+      edges: { smooth: { type: "continuous" } },
+    });
+    network.on("doubleClick", open);
+    network.on("click", open);
+    function open(event) {
+      const target = event.nodes[0] || (event.edges[0] && data.relations.has(event.edges[0]) ? event.edges[0] : null);
+      if (target) window.location.href = pageHref(target);
+    }
+    window.caontoNetwork = { network: network, nodes: nodes.length, edges: edges.length, relations: data.relations.size };
+    container.dataset.nodes = String(nodes.length);
+    container.dataset.edges = String(edges.length);
+  }
+
+  const body = new URLSearchParams({ query: query });
+  fetch(container.dataset.endpoint, {
+    method: "POST", body: body,
+    headers: { Accept: "application/sparql-results+json" },
+  }).then((response) => {
+    if (!response.ok) return response.text().then((text) => { throw new Error(response.status + " " + text); });
+    return response.json();
+  }).then((json) => {
+    const data = collect(json.results.bindings);
+    fillTable(data);
+    if (container.dataset.vis === "yes" && window.vis) {
+      draw(data);
+    }
+    status.textContent = data.nodes.size + " states, organisations and bodies; " + data.relations.size + " bilateral relations.";
+    container.classList.add("loaded");
+  }).catch((error) => {
+    status.textContent = "The network could not be loaded: " + error.message;
+    status.classList.add("error");
+  });
+})();
