@@ -1,0 +1,111 @@
+"""Shared fixtures. Each block says which tests it serves; add yours as a new block.
+
+Endpoint (tests/test_endpoint_*.py): a small graph shaped like the essay's, a real
+``caonto serve`` (waitress) on a free loopback port in a subprocess, and an in-process
+app for the Flask test client.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+# ---- endpoint ------------------------------------------------------------------------
+
+ENDPOINT_MAX_ROWS = 500
+ENDPOINT_TIMEOUT = 3.0
+ENDPOINT_MAX_REQUEST_BYTES = 64 * 1024
+# Quads whose literals stress the writers: quotes, commas, tabs, newlines, Kazakh, XML.
+_SPECIAL_QUADS = """\
+<https://w3id.org/caonto/id/special> <http://www.w3.org/2000/01/rdf-schema#label> "Қазақстан, \\"Орталық\\" Азия\\tжәне\\nкөрші" <https://w3id.org/caonto/graph/essay> .
+<https://w3id.org/caonto/id/special> <http://www.w3.org/2000/01/rdf-schema#comment> "<b>&amp; not markup</b>"@en <https://w3id.org/caonto/graph/essay> .
+<https://w3id.org/caonto/id/special> <https://w3id.org/caonto/def/startLine> "40"^^<http://www.w3.org/2001/XMLSchema#integer> <https://w3id.org/caonto/graph/essay> .
+<https://w3id.org/caonto/id/special> <https://w3id.org/caonto/def/relatedTo> _:b1 <https://w3id.org/caonto/graph/essay> .
+_:b1 <http://www.w3.org/2000/01/rdf-schema#label> "anonymous" <https://w3id.org/caonto/graph/essay> .
+<https://w3id.org/caonto/id/special> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/caonto/def/Place> <https://w3id.org/caonto/graph/inferred> .
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def endpoint_dataset(tmp_path_factory) -> Path:
+    """An N-Quads file of ~3000 triples in the three served graphs, plus special cases."""
+    sys.path.insert(0, str(REPOSITORY))
+    from benchmarks.synthetic import generate
+
+    path = tmp_path_factory.mktemp("endpoint") / "fixture.nq"
+    generate(3000, path)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(_SPECIAL_QUADS)
+    return path
+
+
+def endpoint_settings(dataset: Path) -> dict:
+    return {"CAONTO_DATASET": str(dataset), "CAONTO_DATASET_VERSION": "9.9.9",
+            "CAONTO_QUERY_TIMEOUT": ENDPOINT_TIMEOUT, "CAONTO_MAX_ROWS": ENDPOINT_MAX_ROWS,
+            "CAONTO_MAX_REQUEST_BYTES": ENDPOINT_MAX_REQUEST_BYTES, "CAONTO_WORKERS": 2}
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, limit: float = 90) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url} within {limit} s")
+
+
+@pytest.fixture(scope="session")
+def endpoint_url(endpoint_dataset, tmp_path_factory) -> str:
+    """Base URL (ending in /) of a real ``caonto serve`` on loopback, for the session."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update({key: str(value) for key, value in endpoint_settings(endpoint_dataset).items()})
+    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caonto.cli", "serve", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(base + "sparql?query=ASK%7B%7D", process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def endpoint_app(endpoint_dataset):
+    """The app in-process (real query engine) for Flask's test client."""
+    from caonto.web import create_app
+
+    app = create_app(endpoint_settings(endpoint_dataset))
+    yield app
+    app.extensions["caonto"].engine.close()
+
+
+@pytest.fixture()
+def endpoint_client(endpoint_app):
+    return endpoint_app.test_client()
