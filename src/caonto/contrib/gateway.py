@@ -1,0 +1,198 @@
+"""The one way contributions change: plan → validate → store durably → publish.
+
+A write is a *plan*: a function from the current ``Snapshot`` to the contributed graphs
+it changes (IRI → new content, None to delete). Under one lock the gateway runs the
+plan, checks the would-be dataset with ``caonto.pipeline.check`` — the same code path as
+``caonto validate``: ontology + essay data + every contributed graph + their OWL-RL
+closure must be consistent and conform to the shapes — then commits the changed graph
+files through the journal (fsynced), publishes the new graphs and inferred closure to
+the served store, and only then returns. A rejected or failed write changes nothing.
+A dry run does everything up to the commit, on the snapshot of the moment, without
+taking the lock.
+
+Provenance goes to ``caog:contrib-log`` (see ``caonto.contrib.storage``).
+
+To become incremental (issue 6), ``check`` can be given the changed graphs only and
+``publish`` the changed inferred triples; plans, lock, journal and publishing stay.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rdflib import Graph
+
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, meta_triples
+from caonto.inference import InconsistencyError, infer
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
+from caonto.pipeline import Asserted, CheckResult, check
+from caonto.rdf_io import FORMATS, read_quads, to_rdflib
+
+log = logging.getLogger(__name__)
+
+Changes = dict[str, Graph | None]
+Publish = Callable[[Mapping[str, Graph | None]], None]
+
+
+class WriteRefused(Exception):
+    """A plan's refusal: ``status`` 400, 403, 404 or 409 and a message for the client."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class Rejected(Exception):
+    """The would-be dataset failed validation (422); ``result`` holds the report."""
+
+    def __init__(self, result: CheckResult):
+        super().__init__("the contribution does not pass validation")
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    graphs: Mapping[str, Graph]  # contributed graph IRI → content
+    meta: Mapping[str, GraphMeta]
+    inferred: Graph  # the closure served as caog:inferred
+
+
+@dataclass
+class Outcome:
+    dry_run: bool
+    changed: dict[str, int | None] = field(default_factory=dict)  # IRI → triples (None: gone)
+    created: list[str] = field(default_factory=list)
+    result: CheckResult | None = None  # None when nothing changed, so nothing was checked
+    inferred_triples: int = 0
+
+    def summary(self) -> dict:
+        return {"dryRun": self.dry_run, "conforms": True,
+                "graphs": [{"graph": g, "triples": n or 0, "deleted": n is None,
+                            "created": g in self.created} for g, n in self.changed.items()],
+                "inferredTriples": self.inferred_triples}
+
+
+def asserted_from_nquads(path: Path) -> tuple[Asserted, Graph]:
+    """Ontology, essay data and inferred graphs of the built dataset, read with the same
+    blank node labels the served store has (so inferred triples meet their nodes)."""
+    graphs = {GRAPH_ONTOLOGY: Graph(), GRAPH_ESSAY: Graph(), GRAPH_INFERRED: Graph()}
+    for quad in read_quads(Path(path).read_bytes(), FORMATS["nq"], str(path)):
+        target = graphs.get(to_rdflib(quad.graph_name)) if hasattr(quad.graph_name,
+                                                                   "value") else None
+        if target is not None:
+            target.add((to_rdflib(quad.subject), to_rdflib(quad.predicate),
+                        to_rdflib(quad.object)))
+    ontology, data, inferred = (bind_prefixes(graphs[g]) for g in
+                                (GRAPH_ONTOLOGY, GRAPH_ESSAY, GRAPH_INFERRED))
+    return Asserted(ontology, data), inferred
+
+
+def log_graph(meta: Mapping[str, GraphMeta]) -> Graph:
+    """The graph caog:contrib-log: the provenance of every contributed graph."""
+    graph = bind_prefixes(Graph())
+    for iri, entry in meta.items():
+        graph += meta_triples(iri, entry)
+    return graph
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Gateway:
+    """Owns the contributed graphs of one server process. Construct, then ``start()``."""
+
+    def __init__(self, storage: GraphStorage, asserted: Asserted, base_inferred: Graph,
+                 publish: Publish, clock: Callable[[], datetime] = _now):
+        self.storage, self.asserted, self.publish, self.clock = storage, asserted, publish, clock
+        self._base_inferred = base_inferred
+        self._lock = threading.Lock()  # serialises writes: plan, check, commit, publish
+        self._snapshot = Snapshot({}, {}, base_inferred)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def start(self) -> None:
+        """Load the stored graphs and publish them with their closure.
+
+        Raises StorageError for an unreadable file. If the stored graphs are no longer
+        consistent with the ontology (it changed since they were accepted), they are
+        still served, with the essay's own closure, and a warning is logged."""
+        stored = self.storage.load()
+        graphs = {iri: content for iri, (content, _meta) in stored.items()}
+        meta = {iri: m for iri, (_content, m) in stored.items()}
+        inferred = self._base_inferred
+        if graphs:
+            try:
+                inferred = infer(self.asserted.union(*graphs.values()))
+            except InconsistencyError as error:
+                log.warning("stored contributions are inconsistent with the ontology; "
+                            "serving them without their closure: %s", error)
+        self._snapshot = Snapshot(graphs, meta, inferred)
+        self.publish({**graphs, str(GRAPH_INFERRED): inferred,
+                      str(GRAPH_CONTRIB_LOG): log_graph(meta)})
+
+    def submit(self, plan: Callable[[Snapshot], Changes], contributor: str,
+               dry_run: bool = False) -> Outcome:
+        """Run ``plan`` and, unless ``dry_run``, make its changes durable and visible.
+
+        Raises WriteRefused (from the plan), Rejected (422), and OSError when the disk
+        fails — then nothing is published, and a journal record already committed is
+        replayed on the next start.
+        """
+        if dry_run:
+            return self._prepare(self._snapshot, plan, contributor, dry_run=True)[0]
+        with self._lock:
+            outcome, new = self._prepare(self._snapshot, plan, contributor, dry_run=False)
+            if new is None:
+                return outcome
+            changed = {iri: None if new.graphs.get(iri) is None else
+                       (new.graphs[iri], new.meta[iri]) for iri in outcome.changed}
+            self.storage.commit(changed)  # durable from here on
+            self.publish({**{iri: new.graphs.get(iri) for iri in outcome.changed},
+                          str(GRAPH_INFERRED): new.inferred,
+                          str(GRAPH_CONTRIB_LOG): log_graph(new.meta)})
+            self._snapshot = new
+            return outcome
+
+    def _prepare(self, old: Snapshot, plan, contributor: str,
+                 dry_run: bool) -> tuple[Outcome, Snapshot | None]:
+        changes = {iri: g for iri, g in plan(old).items()
+                   if not _same(old.graphs.get(iri), g)}
+        outcome = Outcome(dry_run=dry_run)
+        if not changes:
+            return outcome, None
+        graphs = dict(old.graphs)
+        for iri, content in changes.items():
+            if content is None or len(content) == 0:
+                graphs.pop(iri, None)
+            else:
+                graphs[iri] = content
+        result = check(self.asserted, *graphs.values())
+        if not result.ok:
+            raise Rejected(result)
+        now, meta = self.clock(), dict(old.meta)
+        for iri in changes:
+            if iri not in graphs:
+                meta.pop(iri, None)
+                outcome.changed[iri] = None
+                continue
+            meta[iri] = (meta[iri].updated(contributor, now) if iri in meta
+                         else GraphMeta((contributor,), now, now))
+            outcome.changed[iri] = len(graphs[iri])
+            if iri not in old.graphs:
+                outcome.created.append(iri)
+        outcome.result, outcome.inferred_triples = result, len(result.inferred)
+        return outcome, (None if dry_run else Snapshot(graphs, meta, result.inferred))
+
+
+def _same(old: Graph | None, new: Graph | None) -> bool:
+    """Equal as stored: same triples (blank nodes compared by label, which is how a plan
+    that leaves a graph alone hands it back)."""
+    if not old or not new:
+        return not old and not new
+    return len(old) == len(new) and all(t in old for t in new)

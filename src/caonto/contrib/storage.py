@@ -1,0 +1,149 @@
+"""Contributed graphs on disk: one TriG file per graph, readable and diffable.
+
+``<CAONTO_CONTRIB_DIR>/<name>.trig`` holds the graph ``caog:contrib/<name>`` and, in the
+graph ``caog:contrib-log``, its provenance::
+
+    caog:contrib-log { <…/graph/contrib/name> a prov:Entity ;
+        prov:wasAttributedTo <contributor> ;          # everyone who wrote to it
+        dcterms:created "…"^^xsd:dateTime ;            # first accepted write
+        prov:generatedAtTime "…"^^xsd:dateTime . }     # latest accepted write
+
+Files change only through ``JournalDir.commit``, so a write touching several graphs is
+all-or-nothing on disk.
+"""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, XSD
+
+from caonto.contrib.journal import JournalDir
+from caonto.namespaces import BASE, CAOG, CONTRIB_GRAPH_PREFIX, bind_prefixes
+from caonto.rdf_io import FORMATS, RdfInputError, read_quads, to_rdflib
+from caonto.settings import _source_checkout_root, build_dir
+
+GRAPH_CONTRIB_LOG = CAOG["contrib-log"]
+_LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_SUFFIX = ".trig"
+
+
+class StorageError(RuntimeError):
+    """A file in the contributions directory cannot be read back as what it should hold."""
+
+
+@dataclass(frozen=True)
+class GraphMeta:
+    contributors: tuple[str, ...]
+    created: datetime
+    modified: datetime
+
+    def updated(self, contributor: str, when: datetime) -> "GraphMeta":
+        people = self.contributors if contributor in self.contributors else (
+            *self.contributors, contributor)
+        return GraphMeta(people, self.created, when)
+
+
+def contrib_dir() -> Path:
+    """CAONTO_CONTRIB_DIR, else ``var/contrib`` in a source checkout, else under the build dir."""
+    if os.environ.get("CAONTO_CONTRIB_DIR"):
+        return Path(os.environ["CAONTO_CONTRIB_DIR"])
+    root = _source_checkout_root()
+    return root / "var" / "contrib" if root else build_dir() / "contrib"
+
+
+def local_name(graph_iri: str) -> str:
+    """The ``name`` of ``caog:contrib/name``; ValueError when ``graph_iri`` is not one we
+    can store (outside the prefix, or a name other than letters, digits, ``.``, ``_``, ``-``)."""
+    if not graph_iri.startswith(CONTRIB_GRAPH_PREFIX):
+        raise ValueError(f"<{graph_iri}> is not a contributed graph (they start with "
+                         f"{CONTRIB_GRAPH_PREFIX})")
+    name = graph_iri[len(CONTRIB_GRAPH_PREFIX):]
+    if not _LOCAL_NAME.match(name):
+        raise ValueError(f"contributed graph names are 1–100 letters, digits, '.', '_' or '-' "
+                         f"after {CONTRIB_GRAPH_PREFIX}; got {name!r}")
+    return name
+
+
+def meta_triples(graph_iri: str, meta: GraphMeta) -> Graph:
+    """The provenance of one contributed graph, as stored and served in caog:contrib-log."""
+    log = Graph()
+    subject = URIRef(graph_iri)
+    log.add((subject, RDF.type, PROV.Entity))
+    for person in meta.contributors:
+        log.add((subject, PROV.wasAttributedTo, URIRef(person)))
+    log.add((subject, DCTERMS.created, Literal(meta.created.isoformat(), datatype=XSD.dateTime)))
+    log.add((subject, PROV.generatedAtTime,
+             Literal(meta.modified.isoformat(), datatype=XSD.dateTime)))
+    return log
+
+
+def to_trig(graph_iri: str, content: Graph, meta: GraphMeta) -> bytes:
+    dataset = bind_prefixes(Dataset())
+    dataset.bind("contrib", CONTRIB_GRAPH_PREFIX)
+    for target, triples in ((GRAPH_CONTRIB_LOG, meta_triples(graph_iri, meta)),
+                            (URIRef(graph_iri), content)):
+        named = dataset.graph(target)
+        for triple in triples:
+            named.add(triple)
+    return dataset.serialize(format="trig", encoding="utf-8")
+
+
+def from_trig(graph_iri: str, data: bytes, source: str) -> tuple[Graph, GraphMeta]:
+    """Read back what ``to_trig`` wrote; StorageError when it is not that."""
+    content, log = bind_prefixes(Graph()), Graph()
+    try:
+        for quad in read_quads(data, FORMATS["trig"], source, base_iri=BASE):
+            triple = (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+            graph = getattr(quad.graph_name, "value", None)
+            if graph == graph_iri:
+                content.add(triple)
+            elif graph == str(GRAPH_CONTRIB_LOG):
+                log.add(triple)
+            else:
+                raise StorageError(f"{source}: unexpected graph {quad.graph_name}")
+    except RdfInputError as error:
+        raise StorageError(str(error)) from None
+    subject = URIRef(graph_iri)
+    created, modified = log.value(subject, DCTERMS.created), log.value(
+        subject, PROV.generatedAtTime)
+    if created is None or modified is None:
+        raise StorageError(f"{source}: no provenance for <{graph_iri}> in {GRAPH_CONTRIB_LOG}")
+    people = tuple(sorted(str(p) for p in log.objects(subject, PROV.wasAttributedTo)))
+    return content, GraphMeta(people, datetime.fromisoformat(str(created)),
+                              datetime.fromisoformat(str(modified)))
+
+
+class GraphStorage:
+    """Contributed graphs in one directory (see module docstring)."""
+
+    def __init__(self, root: Path | None = None, writable: bool = True):
+        """Raises DirectoryBusy when ``writable`` and another server holds the directory."""
+        self.journal = JournalDir(root or contrib_dir(), writable)
+
+    @property
+    def root(self) -> Path:
+        return self.journal.root
+
+    def close(self) -> None:
+        self.journal.close()
+
+    def load(self) -> dict[str, tuple[Graph, GraphMeta]]:
+        """Every stored graph by IRI; StorageError names a file that cannot be read back."""
+        graphs = {}
+        for name in self.journal.names():
+            if not name.endswith(_SUFFIX):
+                continue
+            iri = CONTRIB_GRAPH_PREFIX + name[: -len(_SUFFIX)]
+            graphs[iri] = from_trig(iri, self.journal.read(name), str(self.root / name))
+        return graphs
+
+    def commit(self, changes: Mapping[str, tuple[Graph, GraphMeta] | None]) -> None:
+        """Store (or, for None, delete) graphs by IRI, all-or-nothing and durably."""
+        self.journal.commit({
+            local_name(iri) + _SUFFIX: None if entry is None else to_trig(iri, *entry)
+            for iri, entry in changes.items()})

@@ -1,0 +1,338 @@
+"""Writes over HTTP: SPARQL 1.1 Update at ``/update``, the Graph Store Protocol at ``/store``.
+
+Only graphs named ``https://w3id.org/caonto/graph/contrib/<name>`` can be written; the
+ontology, essay, inferred and contrib-log graphs and the default graph (the read-only
+union) answer 403. Writes need ``Authorization: Bearer <token>`` (``caonto.contrib.auth``);
+reads (GET/HEAD on ``/store``) are open. Every write goes through the gateway
+(``caonto.contrib.gateway``): validated first, 422 with the SHACL report when it fails,
+2xx only once it is on disk and visible to ``/sparql``. ``?dry-run=true`` (or the header
+``X-Caonto-Dry-Run: true``) validates and answers without storing.
+
+Settings (``app.config`` or environment): CAONTO_TOKENS, CAONTO_TOKENS_FILE,
+CAONTO_CONTRIB_DIR. Body size is bounded by CAONTO_MAX_REQUEST_BYTES (413).
+"""
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from rdflib import Graph
+
+from caonto.contrib.auth import AuthError, Tokens, load_tokens
+from caonto.contrib.convert import fresh_blank_nodes, oxigraph_triples, to_ntriples
+from caonto.contrib.gateway import (
+    Gateway,
+    Outcome,
+    Rejected,
+    Snapshot,
+    WriteRefused,
+    asserted_from_nquads,
+    log_graph,
+)
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphStorage, contrib_dir, local_name
+from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
+from caonto.namespaces import (
+    CONTRIB_GRAPH_PREFIX,
+    GRAPH_ESSAY,
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
+    PREFIXES,
+    bind_prefixes,
+)
+from caonto.rdf_io import FORMATS, RdfInputError, format_for_media_type, read_quads, to_rdflib
+from caonto.web import formats as fmt
+from caonto.web.errors import ApiError, wants_json
+
+blueprint = Blueprint("contrib", __name__)
+DRY_RUN_HEADER = "X-Caonto-Dry-Run"
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass
+class ContribState:
+    gateway: Gateway
+    tokens: Tokens
+    nquads: Path  # the built dataset the served store starts from
+
+    def close(self) -> None:
+        self.gateway.storage.close()
+
+
+def _setting(app, key: str) -> str:
+    return str(app.config.get(key) or os.environ.get(key) or "")
+
+
+@blueprint.record_once
+def _start(setup_state) -> None:
+    """Open the contributions directory and publish what it holds, as the app starts."""
+    app = setup_state.app
+    engine = app.extensions["caonto.engine"]
+    nquads = Path(app.extensions["caonto"].dataset.nquads)
+    tokens = load_tokens(_setting(app, "CAONTO_TOKENS"), _setting(app, "CAONTO_TOKENS_FILE"))
+    root = Path(_setting(app, "CAONTO_CONTRIB_DIR") or contrib_dir())
+    # Without tokens nothing can be written: read what is there, take no lock.
+    storage = GraphStorage(root, writable=tokens.enabled)
+    asserted, base_inferred = asserted_from_nquads(nquads)
+
+    def publish(graphs) -> None:
+        engine.replace_graphs({iri: to_ntriples(g) if g is not None and len(g) else None
+                               for iri, g in graphs.items()})
+
+    gateway = Gateway(storage, asserted, base_inferred, publish)
+    gateway.start()
+    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads)
+
+
+def _state() -> ContribState:
+    return current_app.extensions["caonto.contrib"]
+
+
+# ---- shared request handling ------------------------------------------------------------
+
+def _contributor() -> str:
+    try:
+        return _state().tokens.contributor(request.headers.get("Authorization"))
+    except AuthError as error:
+        headers = {"WWW-Authenticate": error.challenge} if error.challenge else {}
+        raise ApiError(error.status, error.message,
+                       "Unauthorized" if error.status == 401 else "Forbidden", headers) from None
+
+
+def _dry_run() -> bool:
+    return (request.args.get("dry-run", "").lower() in _TRUE
+            or request.headers.get(DRY_RUN_HEADER, "").lower() in _TRUE)
+
+
+def _submit(plan, contributor: str) -> Response:
+    """Run ``plan`` through the gateway: 201 when it created a graph, else 200."""
+    try:
+        outcome = _state().gateway.submit(plan, contributor, dry_run=_dry_run())
+    except WriteRefused as error:
+        raise ApiError(error.status, error.message,
+                       {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
+    except Rejected as rejected:
+        return _rejection(rejected)
+    return _success(outcome, 201 if outcome.created and not outcome.dry_run else 200)
+
+
+def _success(outcome: Outcome, status: int) -> Response:
+    summary = outcome.summary()
+    if wants_json():
+        return Response(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", status,
+                        content_type="application/json")
+    verb = "would change" if outcome.dry_run else "changed"
+    lines = [("Dry run: valid, nothing stored." if outcome.dry_run else "Stored.")
+             if outcome.changed else "No contributed graph changed."]
+    for entry in summary["graphs"]:
+        state = "deleted" if entry["deleted"] else f"{entry['triples']} triples"
+        lines.append(f"  {verb} <{entry['graph']}>: {state}")
+    if outcome.changed:
+        lines.append(f"  inferred graph: {outcome.inferred_triples} triples")
+    return Response("\n".join(lines) + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _rejection(rejected: Rejected) -> Response:
+    """422 with the SHACL report: JSON, Turtle (the sh:ValidationReport) or readable text."""
+    result = rejected.result
+    message = "The contribution was not stored: the dataset with it " + (
+        "is inconsistent with the ontology." if result.inconsistencies
+        else "does not conform to the shapes.")
+    accept = request.headers.get("Accept", "")
+    if wants_json():
+        body = {"status": 422, "error": "Unprocessable Content", "message": message,
+                **json.loads(result.report.to_json()),
+                "inconsistencies": result.inconsistencies}
+        return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
+                        content_type="application/json")
+    if "text/turtle" in accept and not result.inconsistencies:
+        return Response(result.report.to_turtle(), 422, content_type="text/turtle; charset=utf-8")
+    text = [message, ""]
+    text += [f"Inconsistent: {m}" for m in result.inconsistencies]
+    if not result.inconsistencies:
+        text.append(result.report.to_text())
+    return Response("\n".join(text) + "\n", 422, content_type="text/plain; charset=utf-8")
+
+
+def _protected_message(iri: str) -> str:
+    return (f"<{iri}> is read-only; contributions go to graphs named "
+            f"{CONTRIB_GRAPH_PREFIX}<name>")
+
+
+def _writable_graph(iri: str) -> str:
+    """``iri`` if it names a contributed graph; 403 for any other graph, 400 for a bad name."""
+    if not iri.startswith(CONTRIB_GRAPH_PREFIX):
+        raise ApiError(403, _protected_message(iri), "Forbidden")
+    try:
+        local_name(iri)
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    return iri
+
+
+# ---- SPARQL 1.1 Update ------------------------------------------------------------------
+
+def _update_text() -> str:
+    content_type = (request.mimetype or "").lower()
+    if content_type == "application/sparql-update":
+        try:
+            return request.get_data().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(400, "the update is not valid UTF-8") from None
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for unsupported in ("using-graph-uri", "using-named-graph-uri"):
+            if unsupported in request.form:
+                raise ApiError(400, f"'{unsupported}' is not supported; put USING clauses "
+                                    "in the update text")
+        values = request.form.getlist("update")
+        if len(values) != 1:
+            raise ApiError(400, f"give exactly one 'update' parameter (got {len(values)})")
+        return values[0]
+    raise ApiError(415, "send the update as application/sparql-update, or as the form "
+                        "field 'update' (application/x-www-form-urlencoded)")
+
+
+@blueprint.post("/update")
+def update() -> Response:
+    contributor = _contributor()
+    text = _update_text()
+    nquads = _state().nquads
+
+    def plan(snapshot: Snapshot) -> dict:
+        graphs = {iri: oxigraph_triples(g) for iri, g in snapshot.graphs.items()}
+        graphs[str(GRAPH_INFERRED)] = oxigraph_triples(snapshot.inferred)
+        graphs[str(GRAPH_CONTRIB_LOG)] = oxigraph_triples(
+            log_graph(snapshot.meta))
+        store = scratch_store(
+            lambda s: s.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS), graphs)
+        try:
+            return changed_graphs(store, text)
+        except UpdateError as error:
+            raise WriteRefused(error.status, error.message) from None
+
+    return _submit(plan, contributor)
+
+
+# ---- Graph Store HTTP Protocol ----------------------------------------------------------
+
+def _target() -> str | None:
+    """The ``graph`` IRI, or None for ``default``; 400 when neither or both are given."""
+    graphs = request.args.getlist("graph")
+    has_default = "default" in request.args
+    if has_default and graphs or len(graphs) > 1:
+        raise ApiError(400, "give either one 'graph' parameter or 'default', not both")
+    if graphs:
+        return graphs[0]
+    if has_default:
+        return None
+    raise ApiError(400, "name the graph: ?graph=<IRI> or ?default")
+
+
+def _readable(snapshot: Snapshot) -> dict[str, Graph]:
+    asserted = _state().gateway.asserted
+    return {str(GRAPH_ONTOLOGY): asserted.ontology, str(GRAPH_ESSAY): asserted.data,
+            str(GRAPH_INFERRED): snapshot.inferred,
+            str(GRAPH_CONTRIB_LOG): log_graph(snapshot.meta), **snapshot.graphs}
+
+
+@blueprint.get("/store")
+def store_get() -> Response:
+    iri = _target()
+    chosen = fmt.lookup(request.args["format"], fmt.GRAPH) if "format" in request.args \
+        else fmt.negotiate(request.headers.get("Accept"), fmt.GRAPH)
+    if chosen is None:
+        raise ApiError(406, "no acceptable RDF format; try text/turtle, application/n-triples, "
+                            "application/ld+json, application/rdf+xml, TriG or N-Quads")
+    readable = _readable(_state().gateway.snapshot)
+    if iri is None:
+        triples = [t for graph in readable.values() for t in oxigraph_triples(graph)]
+    elif iri in readable:
+        triples = oxigraph_triples(readable[iri])
+    else:
+        raise ApiError(404, f"there is no graph <{iri}>")
+    if chosen.rdf_format.supports_datasets:
+        name = ox.DefaultGraph() if iri is None else ox.NamedNode(iri)
+        triples = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
+    body = ox.serialize(triples, format=chosen.rdf_format, prefixes=PREFIXES)
+    response = Response(body, 200, content_type=chosen.content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _body_graph(graph_iri: str) -> Graph:
+    """The request body as one graph, with fresh blank nodes. 415 for an unknown media
+    type, 400 for bad syntax (with its position) or for quads in named graphs."""
+    rdf_format = format_for_media_type(request.mimetype or "")
+    if rdf_format is None:
+        known = ", ".join(f.media_type for f in FORMATS.values())
+        raise ApiError(415, f"unsupported media type {request.mimetype or '(none)'!r}; "
+                            f"send one of: {known}")
+    data = request.get_data()  # 413 past CAONTO_MAX_REQUEST_BYTES
+    graph = bind_prefixes(Graph())
+    try:
+        for quad in read_quads(data, rdf_format, "request body", base_iri=graph_iri):
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                raise ApiError(400, f"the body puts triples in the named graph "
+                                    f"{quad.graph_name}; send the triples of one graph")
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate),
+                       to_rdflib(quad.object)))
+    except RdfInputError as error:
+        where = {"line": error.line, "column": error.column} if error.line else {}
+        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: {error}",
+                       "Malformed RDF", **where) from None
+    return fresh_blank_nodes(graph)
+
+
+def _write_target() -> str:
+    """The graph a PUT/POST/DELETE names; the default graph is the read-only union."""
+    iri = _target()
+    if iri is None:
+        raise ApiError(403, "the default graph is the read-only union of all graphs; "
+                            f"write to ?graph={CONTRIB_GRAPH_PREFIX}<name>", "Forbidden")
+    return _writable_graph(iri)
+
+
+@blueprint.put("/store")
+def store_put() -> Response:
+    contributor = _contributor()
+    iri = _write_target()
+    content = _body_graph(iri)
+    return _submit(lambda snapshot: {iri: content}, contributor)
+
+
+@blueprint.post("/store")
+def store_post() -> Response:
+    contributor = _contributor()
+    if not request.args:  # POST to the store itself: a new graph, named by the server
+        iri = CONTRIB_GRAPH_PREFIX + uuid.uuid4().hex
+        content = _body_graph(iri)
+        response = _submit(lambda snapshot: {iri: content}, contributor)
+        if response.status_code == 201:
+            response.headers["Location"] = f"{request.base_url}?graph={iri}"
+        return response
+    iri = _write_target()
+    content = _body_graph(iri)
+
+    def merge(snapshot: Snapshot) -> dict:
+        merged = bind_prefixes(Graph())
+        merged += snapshot.graphs.get(iri, Graph())
+        merged += content
+        return {iri: merged}
+
+    return _submit(merge, contributor)
+
+
+@blueprint.delete("/store")
+def store_delete() -> Response:
+    contributor = _contributor()
+    iri = _write_target()
+
+    def drop(snapshot: Snapshot) -> dict:
+        if iri not in snapshot.graphs:
+            raise WriteRefused(404, f"there is no contributed graph <{iri}>")
+        return {iri: None}
+
+    return _submit(drop, contributor)
