@@ -110,10 +110,11 @@ def dumps_index() -> Response:
 @blueprint.route("/dumps/<name>", endpoint="dump")
 def dump(name: str) -> Response:
     version = state().dataset.version
-    stem, dot, extension = name.partition(".")
+    prefix = f"caonto-{version}."
+    extension = name[len(prefix):] if name.startswith(prefix) else ""
     checksum = extension.endswith(".sha256")
     extension = extension.removesuffix(".sha256")
-    if stem != f"caonto-{version}" or extension not in DUMP_KINDS:
+    if extension not in DUMP_KINDS:
         abort(404, description=f"no dump named {name}; see /dumps/ for the current ones")
     digest = dump_sha256(extension)
     if checksum:

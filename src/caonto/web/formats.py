@@ -118,10 +118,13 @@ def negotiate(accept: str | None, kind: str) -> Format | None:
             default = DEFAULT[kind]
             if _matches(media_range, default.media_type) and not _refused(accept, default):
                 return default
-        for fmt in candidates:
-            types = (fmt.media_type,) + tuple(a for a in fmt.aliases if "/" in a)
-            if any(_matches(media_range, t) for t in types) and not _refused(accept, fmt):
-                return fmt
+        # Own media types before aliases, so text/* means CSV rather than text/xml.
+        for use_aliases in (False, True):
+            for fmt in candidates:
+                types = tuple(a for a in fmt.aliases if "/" in a) if use_aliases \
+                    else (fmt.media_type,)
+                if any(_matches(media_range, t) for t in types) and not _refused(accept, fmt):
+                    return fmt
     return None
 
 
