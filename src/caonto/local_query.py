@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, sparql_prologue
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, PREFIXES
 
 # A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
 QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
@@ -33,10 +33,10 @@ def _display(term: object) -> str:
 
 
 def _query(store: ox.Store, text: str, inference: bool):
-    options: dict = {"use_default_graph_as_union": True}
+    options: dict = {"use_default_graph_as_union": True, "prefixes": PREFIXES}
     if not inference:
-        options = {"default_graph": [ox.NamedNode(str(GRAPH_ONTOLOGY)),
-                                     ox.NamedNode(str(GRAPH_ESSAY))]}
+        options = {"prefixes": PREFIXES, "default_graph": [ox.NamedNode(str(GRAPH_ONTOLOGY)),
+                                                           ox.NamedNode(str(GRAPH_ESSAY))]}
     try:
         return store.query(text, **options)
     except SyntaxError as error:
@@ -44,9 +44,7 @@ def _query(store: ox.Store, text: str, inference: bool):
 
 
 def run_query(store: ox.Store, text: str, inference: bool = True) -> QueryAnswer:
-    """Run ``text``; the project's prefixes are predeclared unless the query declares them."""
-    if "PREFIX" not in text.upper():
-        text = sparql_prologue() + text
+    """Run ``text``; the project's prefixes are predeclared (a query's own PREFIX wins)."""
     result = _query(store, text, inference)
     if isinstance(result, ox.QueryBoolean):
         return bool(result)
