@@ -1,0 +1,361 @@
+"""Linked-data pages: search keys, labels, descriptions, dereferencing, pages, data documents.
+
+Unit tests run on a small TriG graph written here; the app tests run the real app (its
+query engine and worker processes) over the project's own built dataset, so they check
+what a visitor of ``caonto serve`` gets.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from caonto.web import describe as desc
+from caonto.web.labels import LabelTable, local_name, normalise_language
+from caonto.web.search import SearchIndex, exact_key, plain_key
+
+CAOR = "https://w3id.org/caonto/id/"
+CAO = "https://w3id.org/caonto/def/"
+KAZAKHSTAN = CAOR + "kazakhstan"
+
+FIXTURE = """
+@prefix cao: <https://w3id.org/caonto/def/> .
+@prefix caor: <https://w3id.org/caonto/id/> .
+@prefix caog: <https://w3id.org/caonto/graph/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+caog:ontology {
+  cao:State a owl:Class ; rdfs:label "state"@en , "мемлекет"@kk ; rdfs:subClassOf cao:Place .
+  cao:Place a owl:Class ; skos:prefLabel "place"@en .
+}
+caog:essay {
+  caor:kazakhstan a cao:State ; skos:prefLabel "Қазақстан"@kk , "Kazakhstan"@en , "Казахстан"@ru ;
+     owl:sameAs <http://www.wikidata.org/entity/Q232> ; cao:sharesBorderWith caor:kyrgyzstan .
+  caor:kyrgyzstan a cao:State ; rdfs:label "Қырғызстан"@kk , "Kyrgyzstan"@en .
+  caor:border a cao:Border ; cao:borderOf caor:kazakhstan ; cao:statedIn caor:line-5 ;
+     cao:borderLength [ cao:numericValue 729 ] .
+  caor:line-5 a cao:Sentence ; cao:text "Қазақстан мен Қырғызстан."@kk ;
+     cao:translation "Kazakhstan and Kyrgyzstan."@en ; cao:startLine 5 ; cao:endLine 5 ;
+     cao:mentions caor:kazakhstan .
+  caor:note a cao:CuratorNote ; cao:noteText "The record says 1,212 km."@en ;
+     cao:concernsSentence caor:line-5 ; cao:recordReference <http://www.wikidata.org/entity/Q1> .
+}
+caog:inferred {
+  caor:kyrgyzstan cao:sharesBorderWith caor:kazakhstan .
+  caor:kazakhstan a cao:Place .
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def select():
+    store = ox.Store()
+    store.load(FIXTURE.encode(), format=ox.RdfFormat.TRIG)
+    return desc.select_from_store(store)
+
+
+# -- search keys and the index ---------------------------------------------------------------
+
+@pytest.mark.parametrize("upper, lower", [("Қ", "қ"), ("Ө", "ө"), ("Ү", "ү"), ("Ұ", "ұ"),
+                                          ("Ә", "ә"), ("І", "і"), ("Ң", "ң"), ("Ғ", "ғ"),
+                                          ("Һ", "һ")])
+def test_exact_key_folds_every_kazakh_capital(upper, lower):
+    assert exact_key(upper + "а") == lower + "а"
+
+
+def test_plain_key_drops_kazakh_letters_and_reads_latin_i_in_cyrillic_words():
+    assert plain_key("Қазақстан") == "казакстан"
+    assert plain_key("Өзбекстан Түркіменстан") == "озбекстан туркименстан"
+    assert plain_key("Ұлы Ғасыр Әні Һ Ң") == "улы гасыр ани х н"
+    assert plain_key("Түркiменстан") == "туркименстан"  # Latin i typed for і
+    assert plain_key("Kazakhstan") == "kazakhstan"  # Latin words keep their i
+
+
+def test_search_finds_names_in_three_languages_and_without_kazakh_letters(select):
+    index = SearchIndex.from_labels(LabelTable.from_select(select))
+    for query in ("қазақстан", "ҚАЗАҚСТАН", "Қазақстан", "казакстан", "kazakh", "Казахстан"):
+        hits = index.search(query)
+        assert hits and hits[0].iri == KAZAKHSTAN, query
+    assert index.search("қазақстан")[0].score < 10  # exact reading
+    assert index.search("казакстан")[0].score >= 10  # plain reading, ranked after exact ones
+    assert index.search("") == []
+    assert index.search("zzzz") == []
+
+
+def test_search_index_is_built_once_per_version(select):
+    labels = LabelTable.from_select(select)
+    first = SearchIndex.for_version("fixture-1", labels)
+    assert SearchIndex.for_version("fixture-1", LabelTable()) is first
+    assert SearchIndex.for_version("fixture-2", LabelTable()) is not first
+
+
+# -- labels ------------------------------------------------------------------------------
+
+def test_label_prefers_preflabel_in_language_then_falls_back(select):
+    labels = LabelTable.from_select(select)
+    assert labels.label(KAZAKHSTAN, "kk") == ("Қазақстан", "kk")
+    assert labels.label(KAZAKHSTAN, "ru") == ("Казахстан", "ru")
+    assert labels.label(CAOR + "kyrgyzstan", "ru") == ("Kyrgyzstan", "en")  # rdfs:label, en
+    assert labels.label(CAO + "Border", "kk") == ("Border", "")  # no name: local name
+    assert labels.names_by_language(KAZAKHSTAN) == {"kk": "Қазақстан", "en": "Kazakhstan",
+                                                    "ru": "Казахстан"}
+
+
+def test_local_name_and_language_tags():
+    assert local_name(CAOR + "essay/line-38") == "line-38"
+    assert local_name("http://www.w3.org/2002/07/owl#sameAs") == "sameAs"
+    assert normalise_language("kk-KZ") == "kk"
+    assert normalise_language("de") == "en"
+
+
+# -- descriptions --------------------------------------------------------------------------
+
+def test_description_separates_asserted_from_inferred(select):
+    d = desc.describe(select, KAZAKHSTAN)
+    assert d.exists
+    types = {(f.value.text, f.inferred) for f in d.types}
+    assert types == {(CAO + "State", False), (CAO + "Place", True)}
+    incoming = {(f.predicate, f.value.text, f.inferred) for f in d.incoming}
+    assert (CAO + "sharesBorderWith", CAOR + "kyrgyzstan", True) in incoming
+    assert (CAO + "borderOf", CAOR + "border", False) in incoming
+    assert [f.inferred for f in d.outgoing if f.predicate == CAO + "sharesBorderWith"] == [False]
+
+
+def test_description_carries_sentences_notes_and_wikidata(select):
+    d = desc.describe(select, KAZAKHSTAN)
+    border = next(f for f in d.incoming if f.value.text == CAOR + "border")
+    assert border.sentences == (CAOR + "line-5",)
+    sentence = d.sentences[CAOR + "line-5"]
+    assert (sentence.text, sentence.translation, sentence.start_line) == \
+        ("Қазақстан мен Қырғызстан.", "Kazakhstan and Kyrgyzstan.", 5)
+    assert d.mentioned_in == [CAOR + "line-5"]
+    assert [n.text for n in d.notes_for(CAOR + "line-5")] == ["The record says 1,212 km."]
+    assert d.wikidata == ["http://www.wikidata.org/entity/Q232"]
+
+
+def test_description_unfolds_blank_nodes(select):
+    d = desc.describe(select, CAOR + "border")
+    length = next(f for f in d.outgoing if f.predicate == CAO + "borderLength")
+    assert length.value.kind == "bnode"
+    assert [(f.predicate, f.value.text) for f in length.value.facts] == [(CAO + "numericValue",
+                                                                         "729")]
+
+
+def test_unknown_iri_is_an_empty_description(select):
+    assert not desc.describe(select, CAOR + "atlantis").exists
+    assert not desc.exists(select, CAOR + "atlantis")
+    assert desc.exists(select, KAZAKHSTAN)
+
+
+def test_description_query_includes_provenance():
+    store = ox.Store()
+    store.load(FIXTURE.encode(), format=ox.RdfFormat.TRIG)
+    graph = rdflib.Graph()
+    result = store.query(desc.description_query(CAOR + "border"), use_default_graph_as_union=True)
+    graph.parse(data=ox.serialize(result, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    line = rdflib.URIRef(CAOR + "line-5")
+    assert graph.value(line, rdflib.URIRef(CAO + "text")) == rdflib.Literal(
+        "Қазақстан мен Қырғызстан.", lang="kk")
+    assert graph.value(rdflib.URIRef(CAOR + "note"), rdflib.URIRef(CAO + "noteText")) is not None
+    assert (None, rdflib.URIRef(CAO + "numericValue"), None) in graph  # the blank node
+
+
+# -- the app over the project's dataset -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from caonto.build import build_dataset
+    from caonto.web import create_app
+
+    built = build_dataset(out_dir=tmp_path_factory.mktemp("pages-build"))
+    application = create_app({"CAONTO_DATASET": str(built.nquads), "CAONTO_WORKERS": 2,
+                              "CAONTO_BASE_URL": "http://caonto.test/"})
+    yield application
+    application.extensions["caonto"].engine.close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.mark.parametrize("accept, location", [
+    ("text/html", "http://caonto.test/page/id/kazakhstan"),
+    ("text/html,application/xhtml+xml,*/*;q=0.8", "http://caonto.test/page/id/kazakhstan"),
+    ("*/*", "http://caonto.test/page/id/kazakhstan"),
+    ("text/turtle", "http://caonto.test/data/id/kazakhstan.ttl"),
+    ("application/n-triples", "http://caonto.test/data/id/kazakhstan.nt"),
+    ("application/ld+json", "http://caonto.test/data/id/kazakhstan.jsonld"),
+    ("application/rdf+xml", "http://caonto.test/data/id/kazakhstan.rdf"),
+    ("text/html;q=0.5, text/turtle", "http://caonto.test/data/id/kazakhstan.ttl"),
+])
+def test_resource_iri_answers_303_by_accept(client, accept, location):
+    response = client.get("/id/kazakhstan", headers={"Accept": accept})
+    assert response.status_code == 303
+    assert response.headers["Location"] == location
+    assert "Accept" in response.headers["Vary"]
+
+
+def test_format_parameter_beats_accept(client):
+    response = client.get("/id/kazakhstan?format=nt", headers={"Accept": "text/html"})
+    assert response.headers["Location"] == "http://caonto.test/data/id/kazakhstan.nt"
+    response = client.get("/id/kazakhstan?format=html", headers={"Accept": "text/turtle"})
+    assert response.headers["Location"] == "http://caonto.test/page/id/kazakhstan"
+    assert client.get("/id/kazakhstan?format=pdf").status_code == 406
+
+
+def test_unknown_iri_and_unacceptable_type(client):
+    assert client.get("/id/atlantis").status_code == 404
+    response = client.get("/id/kazakhstan", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+
+
+def test_ontology_and_term_iris_dereference(client):
+    assert client.get("/def", headers={"Accept": "text/turtle"}).headers["Location"] == \
+        "http://caonto.test/data/def.ttl"
+    assert client.get("/def/State").headers["Location"] == "http://caonto.test/page/def/State"
+    ontology = rdflib.Graph().parse(data=client.get("/data/def.ttl").get_data(as_text=True),
+                                    format="turtle")
+    assert (rdflib.URIRef(CAO + "State"), rdflib.RDF.type, rdflib.OWL.Class) in ontology
+    assert (rdflib.URIRef(CAO + "relationParty"), None, None) in ontology
+
+
+@pytest.mark.parametrize("extension, rdflib_format, media", [
+    ("ttl", "turtle", "text/turtle"), ("nt", "nt", "application/n-triples"),
+    ("jsonld", "json-ld", "application/ld+json"), ("rdf", "xml", "application/rdf+xml"),
+])
+def test_data_documents_parse_and_include_provenance(client, extension, rdflib_format, media):
+    response = client.get(f"/data/id/kazakhstan.{extension}")
+    assert response.status_code == 200
+    assert response.mimetype == media
+    graph = rdflib.Graph().parse(data=response.get_data(), format=rdflib_format)
+    kz = rdflib.URIRef(KAZAKHSTAN)
+    assert (kz, rdflib.SKOS.prefLabel, rdflib.Literal("Қазақстан", lang="kk")) in graph
+    assert (kz, rdflib.OWL.sameAs, rdflib.URIRef("http://www.wikidata.org/entity/Q232")) in graph
+    texts = list(graph.objects(None, rdflib.URIRef(CAO + "text")))
+    assert texts and all(t.language == "kk" for t in texts)
+    assert list(graph.objects(None, rdflib.URIRef(CAO + "translation")))
+    assert list(graph.objects(None, rdflib.URIRef(CAO + "noteText")))  # curator notes
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_resource_page_switches_names_by_language(app):
+    kk = _text(app.test_client().get("/page/id/kazakhstan?lang=kk"))
+    assert re.search(r'<h1 id="title" lang="kk">Қазақстан</h1>', kk)
+    en = app.test_client().get("/page/id/kazakhstan", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert re.search(r'<h1 id="title" lang="en">Kazakhstan</h1>', _text(en))
+    assert "Accept-Language" in en.headers["Vary"]
+    ru = _text(app.test_client().get("/page/id/kazakhstan", headers={"Accept-Language": "ru"}))
+    assert re.search(r'<h1 id="title" lang="ru">Казахстан</h1>', ru)
+    for name, code in (("Қазақстан", "kk"), ("Kazakhstan", "en"), ("Казахстан", "ru")):
+        assert f'<td lang="{code}" class="name-{code}">{name}</td>' in kk
+
+
+def test_language_choice_is_remembered_in_a_cookie(client):
+    client.get("/page/id/kazakhstan?lang=kk")
+    page = _text(client.get("/page/id/kazakhstan", headers={"Accept-Language": "en"}))
+    assert '<h1 id="title" lang="kk">' in page
+
+
+def test_resource_page_shows_sources_inferred_facts_notes_and_wikidata(client):
+    page = _text(client.get("/page/id/kazakhstan?lang=en"))
+    assert 'href="http://www.wikidata.org/entity/Q232"' in page
+    assert 'class="fact inferred"' in page and 'id="inferred"' in page
+    assert 'class="fact"' in page  # asserted rows too
+    assert re.search(r'<blockquote lang="kk">[^<]*Қазақстан', page)
+    assert '<span lang="en" class="translation">' in page
+    assert "Curator&#39;s note:" in page or "Curator's note:" in page
+    assert 'href="http://caonto.test/id/' in page  # facts link to their resources
+
+
+def test_page_escapes_literals(client):
+    page = _text(client.get("/page/id/kazakhstan?lang=en"))
+    assert "<script>" not in page.split("</header>", 1)[1].split("<footer", 1)[0]
+
+
+def test_ontology_page_lists_classes_properties_domains_ranges(client):
+    page = _text(client.get("/page/def?lang=en"))
+    assert '<tr id="State" class="class">' in page
+    row = page.split('<tr id="relationParty" class="property">', 1)[1].split("</tr>", 1)[0]
+    assert 'href="http://caonto.test/def/BilateralRelation"' in row  # domain
+    assert 'href="http://caonto.test/def/State"' in row  # range
+    assert 'id="hierarchy"' in page and "schema:Country" in page  # tree and alignments
+    term = _text(client.get("/page/def/State?lang=en"))
+    assert 'class="definition"' in term
+
+
+def test_search_page_and_json(client):
+    page = _text(client.get("/search?q=%D2%9B%D0%B0%D0%B7%D0%B0%D2%9B%D1%81%D1%82%D0%B0%D0%BD"))
+    first = re.search(r'<li class="result" data-iri="([^"]+)"', page)
+    assert first and first.group(1) == KAZAKHSTAN
+    for query in ("казакстан", "ҚАЗАҚСТАН", "Kazakhstan", "Казахстан"):
+        answer = client.get("/search", query_string={"q": query, "format": "json"})
+        results = json.loads(answer.get_data())["results"]
+        assert results and results[0]["iri"] == KAZAKHSTAN, query
+
+
+def test_home_page_carries_the_network_query_that_runs(client):
+    page = _text(client.get("/?lang=en"))
+    raw = re.search(r'<script type="application/json" id="network-query">(.*?)</script>', page,
+                    re.S).group(1)
+    query = json.loads(raw)
+    answer = client.post("/sparql", data={"query": query},
+                         headers={"Accept": "application/sparql-results+json"})
+    rows = json.loads(answer.get_data())["results"]["bindings"]
+    kinds = {r["row"]["value"] for r in rows}
+    assert {"node", "relation"} <= kinds
+    nodes = {r["node"]["value"] for r in rows if r["row"]["value"] == "node"}
+    assert KAZAKHSTAN in nodes and CAOR + "kyrgyzstan" in nodes
+    assert any("tone" in r for r in rows if r["row"]["value"] == "relation")
+
+
+def test_query_ui_lists_the_example_queries(client, app):
+    from caonto.web.pages import example_queries
+
+    with app.test_request_context("/sparql"):
+        examples = example_queries()
+    page = _text(client.get("/sparql", headers={"Accept": "text/html"}))
+    assert 'id="yasgui"' in page or "UI assets are not installed" in page
+    for example in examples:
+        assert example["title"] and example["query"]
+        assert f">{example['title']}</button>" in page.replace("&#39;", "'")
+
+
+def test_example_query_headers_are_read(tmp_path, monkeypatch, app):
+    from caonto.web.pages import example_queries
+
+    (tmp_path / "ontology").mkdir()
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "01-borders.rq").write_text(
+        "# title: Borders\n# description: Every border and its length\nSELECT * {}\n")
+    (tmp_path / "queries" / "02-bare.rq").write_text("SELECT * {}\n")
+    monkeypatch.setenv("CAONTO_HOME", str(tmp_path))
+    with app.test_request_context("/sparql"):
+        examples = example_queries()
+    assert [(e["title"], e["description"]) for e in examples] == [
+        ("Borders", "Every border and its length"), ("02-bare", "")]
+
+
+def test_assets_are_served_locally_or_reported_missing(client, app, tmp_path):
+    from caonto.web.pages import ASSETS
+
+    installed = all((Path(app.root_path).parents[2] / "node_modules" / p).is_file()
+                    for p in ASSETS.values())
+    with client.get("/assets/vis-network.min.js") as response:
+        assert response.status_code == (200 if installed else 404)
+    assert client.get("/assets/../package.json").status_code == 404
+    app.config["CAONTO_NODE_MODULES"] = str(tmp_path)  # as if npm ci never ran
+    try:
+        page = _text(client.get("/sparql", headers={"Accept": "text/html"}))
+        assert "UI assets are not installed" in page and 'name="query"' in page
+        assert "UI assets are not installed" in _text(client.get("/"))
+        assert client.get("/assets/yasgui.min.js").status_code == 404
+    finally:
+        del app.config["CAONTO_NODE_MODULES"]
