@@ -120,7 +120,8 @@ def test_the_author_is_the_signature_of_lines_45_to_47():
     assert (author, RDF.type, CAO.Person) in data
     assert Literal(lines[44].rstrip(" ,"), lang="kk") in set(data.objects(author, SKOS.prefLabel))
     assert set(data.objects(author, CAO.academicDegree)) == {
-        Literal("doctor of political science", lang="en"), Literal(lines[45].rstrip(" ,"), lang="kk")}
+        Literal("doctor of political science", lang="en"),
+        Literal(lines[45].rstrip(" ,"), lang="kk")}
     assert set(data.objects(author, CAO.academicTitle)) == {
         Literal("professor", lang="en"), Literal(lines[46].strip(), lang="kk")}
 
@@ -137,8 +138,9 @@ def test_every_entity_is_named_in_kazakh_english_and_russian():
 
 def test_states_carry_the_essays_nominative_kazakh_names():
     data = _data()
-    expected = {"kazakhstan": "Қазақстан", "uzbekistan": "Өзбекстан", "turkmenistan": "Түркіменстан",
-                "kyrgyzstan": "Қырғызстан", "tajikistan": "Тәжікстан", "afghanistan": "Ауғанстан",
+    expected = {"kazakhstan": "Қазақстан", "uzbekistan": "Өзбекстан",
+                "turkmenistan": "Түркіменстан", "kyrgyzstan": "Қырғызстан",
+                "tajikistan": "Тәжікстан", "afghanistan": "Ауғанстан",
                 "united-states": "АҚШ"}
     for local, name in expected.items():
         assert Literal(name, lang="kk") in set(data.objects(CAOR[local], SKOS.prefLabel)), local
