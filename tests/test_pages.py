@@ -309,6 +309,7 @@ def test_home_page_carries_the_network_query_that_runs(client):
     query = json.loads(raw)
     answer = client.post("/sparql", data={"query": query},
                          headers={"Accept": "application/sparql-results+json"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
     rows = json.loads(answer.get_data())["results"]["bindings"]
     kinds = {r["row"]["value"] for r in rows}
     assert {"node", "relation"} <= kinds
