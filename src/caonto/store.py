@@ -188,12 +188,8 @@ def _run(store: ox.Store, text: str, choice: DatasetChoice, formats: tuple, max_
     if isinstance(result, ox.QuerySolutions):
         if solutions_name is None:
             return ("notacceptable", "select")
-        names = [v.value for v in result.variables]
-        rows = [tuple(s[n] for n in names) for s in itertools.islice(result, max_rows + 1)]
-        truncated = len(rows) > max_rows
-        del rows[max_rows:]
-        body = fmt.write_solutions(fmt.BY_NAME[solutions_name], names, rows, truncated, max_rows)
-        return ("ok", "select", body, solutions_name, truncated, len(rows))
+        body, count, truncated = _capped_solutions(result, fmt.BY_NAME[solutions_name], max_rows)
+        return ("ok", "select", body, solutions_name, truncated, count)
     if graph_name is None:
         return ("notacceptable", "construct")
     triples = list(itertools.islice(result, max_rows + 1))
@@ -204,6 +200,59 @@ def _run(store: ox.Store, text: str, choice: DatasetChoice, formats: tuple, max_
         triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
     body = ox.serialize(triples, format=chosen.rdf_format, prefixes=PREFIXES)
     return ("ok", "graph", body, graph_name, truncated, len(triples))
+
+
+class _RowCapReached(Exception):
+    pass
+
+
+class _CappedTsv:
+    """A write-only binary file for pyoxigraph's TSV writer that stops it past the cap.
+
+    TSV is the one results format where a row is exactly a line (N-Triples escapes
+    newlines in literals), so counting newlines counts rows; raising from ``write``
+    ends serialisation and with it the (lazy) evaluation."""
+
+    def __init__(self, max_rows: int):
+        self.parts: list[bytes] = []
+        self.lines, self.limit = 0, max_rows + 1  # the header line, then the rows
+
+    def write(self, data) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.limit:
+            raise _RowCapReached()
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def _capped_solutions(result: ox.QuerySolutions, chosen: fmt.Format, max_rows: int):
+    """Body, row count and truncation flag for at most ``max_rows`` solutions.
+
+    The solutions go through pyoxigraph's own writers (Rust; 3-4x faster than building
+    the rows in Python): TSV into a capped buffer, parsed back, written in the chosen
+    format. A truncated JSON or XML body says so itself (see formats.mark_truncated)."""
+    sink = _CappedTsv(max_rows)
+    try:
+        result.serialize(output=sink, format=ox.QueryResultsFormat.TSV)
+    except _RowCapReached:
+        pass
+    header, *rest = b"".join(sink.parts).split(b"\n")
+    complete = rest[:-1]  # the last piece is empty or a row cut off mid-way
+    truncated = len(complete) > max_rows
+    kept = complete[:max_rows]
+    tsv = b"\n".join([header, *kept]) + b"\n"
+    if chosen.name == "tsv":
+        body = tsv
+    else:
+        solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+        body = solutions.serialize(format=chosen.results_format)
+    if truncated:
+        body = fmt.mark_truncated(chosen, body, max_rows)
+    return body, len(kept), truncated
 
 
 def _solutions(store, text, choice, max_rows, graphs_cache):

@@ -1,14 +1,13 @@
 """The one table of result formats: media type <-> format, content negotiation, writers.
 
-Solutions (SELECT) and booleans (ASK) are written here, in pure Python, because the row
-cap needs the rows one by one and pyoxigraph's own writer consumes the whole iterator.
-Graphs (CONSTRUCT / DESCRIBE) are written by pyoxigraph from ``rdf_format``.
+Solutions (SELECT) and graphs (CONSTRUCT / DESCRIBE) are written by pyoxigraph
+(``results_format`` / ``rdf_format``); ASK answers here, so that CSV and TSV carry a
+header like any table.
 This module imports neither Flask nor caonto.web, so the query worker processes can use it.
 """
 
 import json
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -25,6 +24,11 @@ class Format:
     w3c: str  # http://www.w3.org/ns/formats/ IRI, for the service description
     aliases: tuple[str, ...] = field(default=())  # other media types and ``format=`` names
     rdf_format: ox.RdfFormat | None = None  # pyoxigraph writer, graph formats only
+
+    @property
+    def results_format(self) -> ox.QueryResultsFormat:
+        """pyoxigraph's writer for a solutions format (KeyError for a graph format)."""
+        return _RESULTS[self.name]
 
     @property
     def content_type(self) -> str:
@@ -53,6 +57,8 @@ FORMATS: tuple[Format, ...] = (
            ox.RdfFormat.N_QUADS),
 )
 BY_NAME = {f.name: f for f in FORMATS}
+_RESULTS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+            "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 DEFAULT = {SOLUTIONS: BY_NAME["json"], GRAPH: BY_NAME["turtle"]}
 
 
@@ -132,103 +138,22 @@ def _refused(accept: str | None, fmt: Format) -> bool:
     return any(media == fmt.media_type and quality <= 0 for media, quality in parse_accept(accept))
 
 
-# ---- writers for SELECT / ASK -------------------------------------------------------
+# ---- result bodies ---------------------------------------------------------------
 
-def _json_term(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": {  # RDF-star quoted triple
-        "subject": _json_term(term.subject), "predicate": _json_term(term.predicate),
-        "object": _json_term(term.object)}}
-
-
-def _xml_term(term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return (f"<literal datatype={quoteattr(term.datatype.value)}>"
-                    f"{escape(term.value)}</literal>")
-        return f"<literal>{escape(term.value)}</literal>"
-    return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>"
-            f"{_xml_term(term.predicate)}</predicate><object>{_xml_term(term.object)}</object>"
-            "</triple>")
-
-
-def _csv_cell(term) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        text = "_:" + term.value
-    elif isinstance(term, (ox.NamedNode, ox.Literal)):
-        text = term.value
-    else:
-        text = str(term)
-    if any(c in text for c in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _tsv_cell(term) -> str:
-    # str() of a pyoxigraph term is its N-Triples form, which escapes tabs and newlines.
-    return "" if term is None else str(term)
+def mark_truncated(fmt: Format, body: bytes, max_rows: int) -> bytes:
+    """Flag a truncated SELECT body where the format has room: JSON gets a ``link`` in
+    its head and a top-level ``truncated`` member, XML a ``<link>``; CSV and TSV rely on
+    the HTTP headers. ``body`` is pyoxigraph's output, whose head comes first."""
+    if fmt.name == "json" and body.startswith(b'{"head":{') and body.endswith(b"}"):
+        return (b'{"head":{"link":["' + TRUNCATION_DOC.encode() + b'"],' + body[9:-1]
+                + b',"truncated":{"maxRows":' + str(max_rows).encode() + b"}}")
+    if fmt.name == "xml":
+        return body.replace(b"</head>", b'<link href="' + TRUNCATION_DOC.encode() + b'"/></head>',
+                            1)
+    return body
 
 
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-
-
-def write_solutions(fmt: Format, variables: list[str], rows: list[tuple], truncated: bool,
-                    max_rows: int) -> bytes:
-    """Serialise solution rows (tuples of terms or None, in ``variables`` order).
-
-    A truncated result says so inside the body where the format can (JSON: a ``link``
-    in the head and a top-level ``truncated`` member; XML: a ``<link>``); CSV and TSV
-    rely on the HTTP headers. Raises KeyError for a non-solutions format.
-    """
-    name = fmt.name
-    if name == "json":
-        head: dict = {"vars": variables}
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row) if t is not None}
-                    for row in rows]
-        document: dict = {"head": head, "results": {"bindings": bindings}}
-        if truncated:
-            head["link"] = [TRUNCATION_DOC]
-            document["truncated"] = {"maxRows": max_rows}
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    if name == "xml":
-        parts = [_XML_HEAD, "<head>"]
-        parts += [f"<variable name={quoteattr(v)}/>" for v in variables]
-        if truncated:
-            parts.append(f"<link href={quoteattr(TRUNCATION_DOC)}/>")
-        parts.append("</head><results>")
-        for row in rows:
-            parts.append("<result>")
-            parts += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                      for v, t in zip(variables, row) if t is not None]
-            parts.append("</result>")
-        parts.append("</results></sparql>\n")
-        return "".join(parts).encode()
-    if name == "csv":
-        lines = [",".join(variables)] + [",".join(_csv_cell(t) for t in row) for row in rows]
-        return ("\r\n".join(lines) + "\r\n").encode()
-    if name == "tsv":
-        lines = ["\t".join("?" + v for v in variables)]
-        lines += ["\t".join(_tsv_cell(t) for t in row) for row in rows]
-        return ("\n".join(lines) + "\n").encode()
-    raise KeyError(f"{name} is not a SELECT result format")
 
 
 def write_boolean(fmt: Format, value: bool) -> bytes:

@@ -1,0 +1,107 @@
+"""Content negotiation and the row-capped result path, without HTTP."""
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+from caonto.store import QueryEngine, _capped_solutions
+from caonto.web import formats as fmt
+
+
+@pytest.mark.parametrize("accept,kind,expected", [
+    (None, fmt.SOLUTIONS, "json"),
+    ("", fmt.GRAPH, "turtle"),
+    ("application/sparql-results+xml;q=0.4, text/csv;q=0.6", fmt.SOLUTIONS, "csv"),
+    ("text/csv;q=0, */*", fmt.SOLUTIONS, "json"),
+    ("text/csv, */*;q=0.1", fmt.GRAPH, "turtle"),
+    ("application/json", fmt.GRAPH, "jsonld"),
+    ("text/*", fmt.SOLUTIONS, "csv"),
+    ("application/*", fmt.GRAPH, "ntriples"),
+    ("image/png", fmt.SOLUTIONS, None),
+    ("text/turtle;q=0", fmt.GRAPH, None),
+    ("application/n-quads;q=0.9, application/trig", fmt.GRAPH, "trig"),
+    ("text/turtle;q=bogus, application/rdf+xml;q=0.5", fmt.GRAPH, "rdfxml"),
+])
+def test_negotiate(accept, kind, expected):
+    chosen = fmt.negotiate(accept, kind)
+    assert (chosen.name if chosen else None) == expected
+
+
+@pytest.mark.parametrize("value,kind,expected", [
+    ("xml", fmt.SOLUTIONS, "xml"), ("xml", fmt.GRAPH, "rdfxml"), ("rdf+xml", fmt.GRAPH, "rdfxml"),
+    ("TTL", fmt.GRAPH, "turtle"), ("n3", fmt.GRAPH, "turtle"), ("csv", fmt.GRAPH, None),
+    ("text/tab-separated-values", fmt.SOLUTIONS, "tsv"), ("json-ld", fmt.GRAPH, "jsonld"),
+])
+def test_lookup_of_format_parameter(value, kind, expected):
+    found = fmt.lookup(value, kind)
+    assert (found.name if found else None) == expected
+
+
+def test_every_media_type_is_unique_and_text_types_declare_utf8():
+    types = [f.media_type for f in fmt.FORMATS]
+    assert len(types) == len(set(types))
+    assert fmt.BY_NAME["csv"].content_type == "text/csv; charset=utf-8"
+    assert fmt.BY_NAME["nquads"].content_type == "application/n-quads"
+
+
+def _store() -> ox.Store:
+    store = ox.Store()
+    p = ox.NamedNode("http://example.org/p")
+    for i in range(5):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), p,
+                          ox.Literal(f"line\t{i}\n\"quoted\", ok", language="kk")))
+    store.add(ox.Quad(ox.BlankNode("b0"), p, ox.Literal("7", datatype=ox.NamedNode(
+        "http://www.w3.org/2001/XMLSchema#integer"))))
+    return store
+
+
+QUERY = ("SELECT ?s ?o ?none WHERE { ?s <http://example.org/p> ?o "
+         "OPTIONAL { ?s <http://example.org/q> ?none } } ORDER BY ?o")
+
+
+@pytest.mark.parametrize("name", ["json", "xml", "csv", "tsv"])
+def test_capped_path_writes_what_pyoxigraph_writes_when_under_the_cap(name):
+    store, chosen = _store(), fmt.BY_NAME[name]
+    direct = store.query(QUERY).serialize(format=chosen.results_format)
+    body, count, truncated = _capped_solutions(store.query(QUERY), chosen, max_rows=6)
+    assert (count, truncated) == (6, False)
+    assert body == direct
+
+
+@pytest.mark.parametrize("cap,count,truncated", [(6, 6, False), (5, 5, True), (1, 1, True)])
+def test_cap_boundary(cap, count, truncated):
+    body, rows, flagged = _capped_solutions(_store().query(QUERY), fmt.BY_NAME["json"], cap)
+    assert (rows, flagged) == (count, truncated)
+    document = json.loads(body)
+    assert len(document["results"]["bindings"]) == count
+    assert ("truncated" in document) is truncated
+    assert document["head"]["vars"] == ["s", "o", "none"]
+
+
+def test_empty_result_keeps_its_variables():
+    body, rows, flagged = _capped_solutions(
+        _store().query("SELECT ?x ?y WHERE { ?x <urn:none> ?y }"), fmt.BY_NAME["json"], 10)
+    assert (rows, flagged) == (0, False)
+    assert json.loads(body) == {"head": {"vars": ["x", "y"]}, "results": {"bindings": []}}
+
+
+def test_truncated_xml_carries_a_link():
+    body, _, _ = _capped_solutions(_store().query(QUERY), fmt.BY_NAME["xml"], 2)
+    assert body.count(b"<result>") == 2
+    assert f'<link href="{fmt.TRUNCATION_DOC}"/></head>'.encode() in body
+
+
+@pytest.mark.parametrize("name,expected", [("json", b'"boolean": true'),
+                                           ("csv", b"_askResult\r\ntrue\r\n"),
+                                           ("tsv", b"?_askResult\ntrue\n"),
+                                           ("xml", b"<boolean>true</boolean>")])
+def test_ask_answers(name, expected):
+    assert expected in fmt.write_boolean(fmt.BY_NAME[name], True)
+
+
+def test_construct_is_capped_too(endpoint_dataset):
+    with QueryEngine(endpoint_dataset, workers=1, max_rows=3) as engine:
+        answer = engine.query("CONSTRUCT WHERE { ?s ?p ?o }", graph_format=fmt.BY_NAME["ntriples"])
+        assert (answer.count, answer.truncated) == (3, True)
+        assert len(answer.body.splitlines()) == 3
