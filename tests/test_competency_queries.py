@@ -21,7 +21,10 @@ from caonto.settings import resource_paths
 from tests import graphs
 
 QUERIES = resource_paths().queries
-ESSAY_FILE = Path("/work/shared/source/essay.kk.txt")
+# The essay lives in shared/, beside the repository (also in CI's fresh clone).
+ESSAY_FILE = next((p for p in (Path(__file__).resolve().parents[2] / "shared/source/essay.kk.txt",
+                               Path("/work/shared/source/essay.kk.txt")) if p.is_file()),
+                  Path("/work/shared/source/essay.kk.txt"))
 
 _SHORT = ((BASE + "id/", "caor:"), (BASE + "def/", "cao:"), (str(WD), "wd:"))
 _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.positiveInteger, XSD.nonNegativeInteger}

@@ -13,7 +13,10 @@ from caonto.settings import resource_paths
 
 from tests import graphs
 
-ESSAY_FILE = Path("/work/shared/source/essay.kk.txt")
+# The essay lives in shared/, beside the repository (also in CI's fresh clone).
+ESSAY_FILE = next((p for p in (Path(__file__).resolve().parents[2] / "shared/source/essay.kk.txt",
+                               Path("/work/shared/source/essay.kk.txt")) if p.is_file()),
+                  Path("/work/shared/source/essay.kk.txt"))
 LINE = "https://w3id.org/caonto/id/essay/line-"
 ENTITY_CLASSES = (CAO.State, CAO.InternationalOrganization, CAO.City, CAO.Region, CAO.Office,
                   CAO.IntergovernmentalBody, CAO.Person)
