@@ -115,6 +115,7 @@ EXPECTED: dict[str, set[tuple]] = {
         ("caor:note-cica-name", "caor:cica", _line(3), "http://mfa.kz/en/content-view/svmda"),
         ("caor:note-memberships-line-03", COOPERATION, _line(3), "wd:Q318693"),
         ("caor:note-memberships-line-03", COOPERATION, _line(3), "wd:Q485207"),
+        ("caor:note-memberships-line-03", COOPERATION, _line(3), "http://tass.com/russia/687141"),
         ("caor:note-dushanbe-summit", "caor:dushanbe-summit-2000", _line(30),
          "https://www.rferl.org/a/1094163.html")},
     "07-threats.rq": {
