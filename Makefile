@@ -14,7 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install caonto with its test tools
+# The pages' browser assets (YASGUI, vis-network) come from npm, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm is required for the web UI assets (YASGUI, vis-network); install Node.js and npm (Debian: apt-get install nodejs npm) and run make install again" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## create .venv, install caonto with its test tools, and the UI assets (npm ci)
 
 serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
 	$(BIN)/caonto serve
