@@ -24,11 +24,21 @@ def open_store(nquads: Path) -> ox.Store:
     return store
 
 
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
+
+
 def _display(term: object) -> str:
+    """A term as a person reads it: prefixed names for IRIs, lexical form @lang for text."""
     if term is None:
         return ""
     if isinstance(term, ox.Literal):
         return f"{term.value}@{term.language}" if term.language else term.value
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in _BY_LENGTH:
+            local = term.value[len(namespace):]
+            if term.value.startswith(namespace) and "/" not in local and "#" not in local:
+                return f"{prefix}:{local}"
+        return f"<{term.value}>"
     return getattr(term, "value", str(term))
 
 
