@@ -14,7 +14,14 @@ only what is new *and* worth publishing; it leaves out:
 ``owl:sameAs`` links to outside datasets (Wikidata) are links, not identities to reason
 with: they are taken out before the closure, so their entities don't receive copies of
 every triple.
+
+Two reasoners compute the closure: ``caonto.reasoner`` (the default: indexed, semi-naive,
+incremental) and owlrl (``CAONTO_REASONER=owlrl``, and the fallback whenever the graph
+uses a construct the fast one does not implement). Both publish the same triples; the
+tests compare them.
 """
+
+import os
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
@@ -22,6 +29,7 @@ from owlrl import DeductiveClosure, OWLRL_Semantics
 from owlrl.Namespaces import ERRNS
 
 from caonto.namespaces import BASE, bind_prefixes
+from caonto.reasoner import Closure, Unsupported
 
 _BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD), str(ERRNS))
 _REFLEXIVE_NOISE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf,
@@ -66,23 +74,56 @@ def closure_errors(graph: Graph) -> list[str]:
                   for text in graph.objects(error, ERRNS.error))
 
 
-def infer(asserted: Graph) -> Graph:
-    """The publishable OWL-RL entailments of ``asserted`` that it does not already hold.
+def reasoner_name() -> str:
+    """``fast`` (caonto.reasoner) unless CAONTO_REASONER=owlrl."""
+    return "owlrl" if os.environ.get("CAONTO_REASONER", "").strip().lower() == "owlrl" \
+        else "fast"
 
-    Raises InconsistencyError when owlrl finds a contradiction (e.g. a member of two
-    disjoint classes, an irreflexive property used reflexively, a literal that does not
-    fit its datatype).
-    """
+
+def _owlrl_closure(triples) -> tuple[Graph, list[str]]:
     work = Graph()
-    for triple in asserted:
-        if not _is_external_same_as(triple):
-            work.add(triple)
+    for triple in triples:
+        work.add(triple)
     DeductiveClosure(OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(work)
-    errors = closure_errors(work)
-    if errors:
-        raise InconsistencyError(errors)
+    return work, closure_errors(work)
+
+
+def reasoning_input(asserted) -> list:
+    """The triples the closure is computed from: ``asserted`` minus external sameAs links."""
+    return [triple for triple in asserted if not _is_external_same_as(triple)]
+
+
+def fast_closure(triples) -> Closure | None:
+    """caonto.reasoner's closure of ``triples``, or None when it needs owlrl."""
+    try:
+        return Closure(triples)
+    except Unsupported:
+        return None
+
+
+def publishable(closed, asserted) -> Graph:
+    """What ``infer`` returns, given a closed set of triples: new and publishable."""
     inferred = bind_prefixes(Graph())
-    for triple in work:
+    for triple in closed:
         if triple not in asserted and _is_publishable(triple):
             inferred.add(triple)
     return inferred
+
+
+def infer(asserted: Graph, reasoner: str | None = None) -> Graph:
+    """The publishable OWL-RL entailments of ``asserted`` that it does not already hold.
+
+    ``reasoner`` is "fast" or "owlrl" (default: ``reasoner_name()``); both give the same
+    triples. Raises InconsistencyError when the closure is contradictory (e.g. a member
+    of two disjoint classes, an irreflexive property used reflexively, a literal that
+    does not fit its datatype).
+    """
+    triples = reasoning_input(asserted)
+    closed = fast_closure(triples) if (reasoner or reasoner_name()) == "fast" else None
+    if closed is not None:
+        errors = closed.errors()
+    else:
+        closed, errors = _owlrl_closure(triples)
+    if errors:
+        raise InconsistencyError(errors)
+    return publishable(closed, asserted)
