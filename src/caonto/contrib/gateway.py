@@ -126,12 +126,13 @@ class Gateway:
         graphs = {iri: content for iri, (content, _meta) in stored.items()}
         meta = {iri: m for iri, (_content, m) in stored.items()}
         inferred = self._base_inferred
-        if graphs:
-            try:
-                inferred = infer(self.asserted.union(*graphs.values()))
-            except InconsistencyError as error:
-                log.warning("stored contributions are inconsistent with the ontology; "
-                            "serving them without their closure: %s", error)
+        if not graphs:
+            return  # the served store already holds the build's closure
+        try:
+            inferred = infer(self.asserted.union(*graphs.values()))
+        except InconsistencyError as error:
+            log.warning("stored contributions are inconsistent with the ontology; "
+                        "serving them without their closure: %s", error)
         self._snapshot = Snapshot(graphs, meta, inferred)
         self.publish({**graphs, str(GRAPH_INFERRED): inferred,
                       str(GRAPH_CONTRIB_LOG): log_graph(meta)})

@@ -15,7 +15,7 @@ CAONTO_CONTRIB_DIR. Body size is bounded by CAONTO_MAX_REQUEST_BYTES (413).
 import json
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -107,8 +107,9 @@ def _dry_run() -> bool:
             or request.headers.get(DRY_RUN_HEADER, "").lower() in _TRUE)
 
 
-def _submit(plan, contributor: str) -> Response:
-    """Run ``plan`` through the gateway: 201 when it created a graph, else 200."""
+def _submit(plan, contributor: str, created_status: int = 201) -> Response:
+    """Run ``plan`` through the gateway: ``created_status`` when it created a graph
+    (the Graph Store Protocol's 201; SPARQL Update answers 200), else 200."""
     try:
         outcome = _state().gateway.submit(plan, contributor, dry_run=_dry_run())
     except WriteRefused as error:
@@ -116,7 +117,8 @@ def _submit(plan, contributor: str) -> Response:
                        {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
     except Rejected as rejected:
         return _rejection(rejected)
-    return _success(outcome, 201 if outcome.created and not outcome.dry_run else 200)
+    return _success(outcome, created_status if outcome.created and not outcome.dry_run
+                    else 200)
 
 
 def _success(outcome: Outcome, status: int) -> Response:
@@ -138,22 +140,25 @@ def _success(outcome: Outcome, status: int) -> Response:
 def _rejection(rejected: Rejected) -> Response:
     """422 with the SHACL report: JSON, Turtle (the sh:ValidationReport) or readable text."""
     result = rejected.result
+    # Violations first: the warnings that follow may be about data already served.
+    report = replace(result.report, violations=sorted(
+        result.report.violations, key=lambda v: v.severity != "Violation"))
     message = "The contribution was not stored: the dataset with it " + (
         "is inconsistent with the ontology." if result.inconsistencies
         else "does not conform to the shapes.")
     accept = request.headers.get("Accept", "")
     if wants_json():
         body = {"status": 422, "error": "Unprocessable Content", "message": message,
-                **json.loads(result.report.to_json()),
+                **json.loads(report.to_json()),
                 "inconsistencies": result.inconsistencies}
         return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
                         content_type="application/json")
     if "text/turtle" in accept and not result.inconsistencies:
-        return Response(result.report.to_turtle(), 422, content_type="text/turtle; charset=utf-8")
+        return Response(report.to_turtle(), 422, content_type="text/turtle; charset=utf-8")
     text = [message, ""]
     text += [f"Inconsistent: {m}" for m in result.inconsistencies]
     if not result.inconsistencies:
-        text.append(result.report.to_text())
+        text.append(report.to_text())
     return Response("\n".join(text) + "\n", 422, content_type="text/plain; charset=utf-8")
 
 
@@ -213,7 +218,7 @@ def update() -> Response:
         except UpdateError as error:
             raise WriteRefused(error.status, error.message) from None
 
-    return _submit(plan, contributor)
+    return _submit(plan, contributor, created_status=200)
 
 
 # ---- Graph Store HTTP Protocol ----------------------------------------------------------

@@ -1,0 +1,73 @@
+"""Contributions used by the tests/test_contrib_*.py files, and a loopback listener that
+records whether anything connected to it (to prove nothing is fetched)."""
+
+import socket
+import threading
+
+from rdflib import Graph
+
+CONTRIB = "https://w3id.org/caonto/graph/contrib/"
+TOKEN = "test-token-alice-0123456789"
+TOKEN_BOB = "test-token-bob-9876543210"
+ALICE = "https://example.org/people/alice"
+BOB = "https://example.org/people/bob"
+TOKENS_SETTING = f"{TOKEN} {ALICE}, {TOKEN_BOB} {BOB}"
+
+PREFIXES = """\
+@prefix cao: <https://w3id.org/caonto/def/> .
+@prefix caor: <https://w3id.org/caonto/id/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+SOURCE = "https://en.wikipedia.org/wiki/Shanghai_Cooperation_Organisation"
+
+
+def membership(key: str, source: str | None = SOURCE, state: str = "kazakhstan") -> str:
+    """A membership of ``state`` in the SCO as Turtle; without ``source`` it breaks the
+    provenance shape (dcterms:source is required of contributed facts)."""
+    cited = f"    dcterms:source <{source}> ;\n" if source else ""
+    return PREFIXES + f"""
+caor:membership-{key} a cao:Membership ;
+    rdfs:label "Membership {key} in the SCO"@en , "ШЫҰ мүшелігі {key}"@kk ;
+    cao:member caor:{state} ;
+    cao:organization caor:sco ;
+{cited}    cao:startDate "2001-06-15"^^xsd:date .
+"""
+
+
+def triples(turtle: str) -> set:
+    return set(Graph().parse(data=turtle, format="turtle"))
+
+
+class Listener:
+    """A TCP listener on a free loopback port that counts the connections it accepts."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen()
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.socket.close()

@@ -1,0 +1,369 @@
+"""Writes through /update and /store on the real app (real query engine, real files),
+with the project's own data, shapes and inference: what is accepted, what is refused,
+and that a refusal changes nothing stored or served."""
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from tests.contrib_samples import (
+    ALICE,
+    BOB,
+    CONTRIB,
+    PREFIXES,
+    TOKEN,
+    TOKEN_BOB,
+    TOKENS_SETTING,
+    Listener,
+    membership,
+    triples,
+)
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TURTLE = {**AUTH, "Content-Type": "text/turtle"}
+UPDATE = {**AUTH, "Content-Type": "application/sparql-update"}
+MAX_BYTES = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def contrib_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("contrib")
+
+
+@pytest.fixture(scope="module")
+def app(contrib_dir):
+    from caonto.web import create_app
+
+    app = create_app({"CAONTO_TOKENS": TOKENS_SETTING, "CAONTO_CONTRIB_DIR": str(contrib_dir),
+                      "CAONTO_WORKERS": 1, "CAONTO_MAX_REQUEST_BYTES": MAX_BYTES})
+    yield app
+    app.extensions["caonto.contrib"].close()
+    app.extensions["caonto"].engine.close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def graph_iri(name: str) -> str:
+    return CONTRIB + name
+
+
+def ask(client, query: str) -> bool:
+    response = client.post("/sparql", data={"query": query},
+                           headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.data
+    return response.get_json()["boolean"]
+
+
+def served(client, name: str) -> set:
+    """The triples /store serves for a contributed graph (empty when there is none)."""
+    response = client.get(f"/store?graph={graph_iri(name)}", headers={"Accept": "text/turtle"})
+    if response.status_code == 404:
+        return set()
+    assert response.status_code == 200
+    return set(Graph().parse(data=response.data, format="turtle"))
+
+
+def state(client, contrib_dir: Path, name: str) -> tuple:
+    """Everything a refused write must leave alone: files on disk, /store, /sparql."""
+    files = {p.name: p.read_bytes() for p in contrib_dir.iterdir() if p.name != "lock"}
+    count = client.post("/sparql", data={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g "
+                                                  "{ ?s ?p ?o } }"},
+                        headers={"Accept": "text/csv"}).data
+    return files, served(client, name), count
+
+
+# ---- accepted writes -------------------------------------------------------------------
+
+def test_put_stores_a_valid_graph_durably_and_serves_it_with_its_closure(client, contrib_dir):
+    body = membership("put")
+    response = client.put(f"/store?graph={graph_iri('put')}", data=body.encode(),
+                          headers={**TURTLE, "Accept": "application/json"})
+    assert response.status_code == 201, response.data
+    summary = response.get_json()
+    assert summary["graphs"] == [{"graph": graph_iri("put"), "triples": 7, "deleted": False,
+                                  "created": True}]
+    assert served(client, "put") == triples(body)
+    stored = (contrib_dir / "put.trig").read_text(encoding="utf-8")
+    assert "membership-put" in stored and ALICE in stored  # reviewable, with provenance
+    # /sparql sees the graph, and the closure of it: cao:member has inverse hasMembership.
+    assert ask(client, f"ASK {{ GRAPH <{graph_iri('put')}> {{ ?m a "
+                       "<https://w3id.org/caonto/def/Membership> } }")
+    assert ask(client, "ASK { GRAPH <https://w3id.org/caonto/graph/inferred> { "
+                       "<https://w3id.org/caonto/id/kazakhstan> "
+                       "<https://w3id.org/caonto/def/hasMembership> "
+                       "<https://w3id.org/caonto/id/membership-put> } }")
+
+
+def test_provenance_records_contributor_and_time_in_the_contrib_log(client):
+    client.put(f"/store?graph={graph_iri('prov')}", data=membership("prov").encode(),
+               headers=TURTLE)
+    response = client.post(f"/store?graph={graph_iri('prov')}",
+                           data=membership("prov2").encode(),
+                           headers={"Authorization": f"Bearer {TOKEN_BOB}",
+                                    "Content-Type": "text/turtle"})
+    assert response.status_code == 200, response.data
+    query = f"""PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?who ?when WHERE {{ GRAPH <https://w3id.org/caonto/graph/contrib-log> {{
+          <{graph_iri('prov')}> prov:wasAttributedTo ?who ; prov:generatedAtTime ?when }} }}"""
+    rows = client.post("/sparql", data={"query": query},
+                       headers={"Accept": "application/sparql-results+json"}).get_json()
+    bindings = rows["results"]["bindings"]
+    assert {b["who"]["value"] for b in bindings} == {ALICE, BOB}
+    assert all(b["when"]["datatype"].endswith("#dateTime") for b in bindings)
+    assert served(client, "prov") == triples(membership("prov")) | triples(membership("prov2"))
+
+
+def test_sparql_update_changes_a_contributed_graph(client):
+    client.put(f"/store?graph={graph_iri('upd')}", data=membership("upd").encode(),
+               headers=TURTLE)
+    text = PREFIXES.replace("@prefix", "PREFIX").replace(" .\n", "\n") + f"""
+        DELETE {{ GRAPH <{graph_iri('upd')}> {{ ?m cao:startDate ?d }} }}
+        INSERT {{ GRAPH <{graph_iri('upd')}> {{ ?m cao:startDate "2001-06-16"^^xsd:date }} }}
+        WHERE {{ GRAPH <{graph_iri('upd')}> {{ ?m cao:startDate ?d }} }}"""
+    response = client.post("/update", data=text.encode(), headers=UPDATE)
+    assert response.status_code == 200, response.data
+    assert ask(client, f'ASK {{ GRAPH <{graph_iri("upd")}> {{ ?m '
+                       '<https://w3id.org/caonto/def/startDate> "2001-06-16"^^'
+                       '<http://www.w3.org/2001/XMLSchema#date> } }')
+
+
+def test_form_update_writing_two_graphs_at_once(client, contrib_dir):
+    data = Graph().parse(data=membership("two-a"), format="turtle")
+    more = Graph().parse(data=membership("two-b", state="kyrgyzstan"), format="turtle")
+    text = (f"INSERT DATA {{ GRAPH <{graph_iri('two-a')}> {{ {data.serialize(format='nt')} }} "
+            f"GRAPH <{graph_iri('two-b')}> {{ {more.serialize(format='nt')} }} }}")
+    response = client.post("/update", data={"update": text}, headers=AUTH)
+    assert response.status_code == 200, response.data
+    assert {"two-a.trig", "two-b.trig"} <= {p.name for p in contrib_dir.iterdir()}
+    assert not (contrib_dir / "journal").exists()
+    assert served(client, "two-b") == set(more)
+
+
+def test_where_clauses_see_the_protected_graphs(client):
+    # Copy the essay's label of Kazakhstan into a contribution: needs the essay in WHERE.
+    client.put(f"/store?graph={graph_iri('where')}", data=membership("where").encode(),
+               headers=TURTLE)
+    text = f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        INSERT {{ GRAPH <{graph_iri('where')}> {{ <https://w3id.org/caonto/id/membership-where>
+                  rdfs:comment ?name }} }}
+        WHERE {{ GRAPH <https://w3id.org/caonto/graph/essay> {{
+                  <https://w3id.org/caonto/id/kazakhstan> rdfs:label ?name FILTER(lang(?name) = "en") }} }}"""
+    response = client.post("/update", data=text.encode(), headers=UPDATE)
+    assert response.status_code == 200, response.data
+    assert any("comment" in str(p) for _s, p, _o in served(client, "where"))
+
+
+def test_delete_removes_the_graph_and_its_file(client, contrib_dir):
+    client.put(f"/store?graph={graph_iri('gone')}", data=membership("gone").encode(),
+               headers=TURTLE)
+    assert (contrib_dir / "gone.trig").exists()
+    response = client.delete(f"/store?graph={graph_iri('gone')}", headers=AUTH)
+    assert response.status_code == 200
+    assert not (contrib_dir / "gone.trig").exists()
+    assert client.get(f"/store?graph={graph_iri('gone')}").status_code == 404
+    assert client.delete(f"/store?graph={graph_iri('gone')}", headers=AUTH).status_code == 404
+
+
+def test_post_to_the_store_creates_a_graph_with_a_new_name(client):
+    response = client.post("/store", data=membership("minted").encode(), headers=TURTLE)
+    assert response.status_code == 201, response.data
+    location = response.headers["Location"]
+    assert f"graph={CONTRIB}" in location
+    name = location.split(f"graph={CONTRIB}")[1]
+    assert served(client, name) == triples(membership("minted"))
+
+
+def test_reads_of_protected_graphs_are_open(client):
+    response = client.get("/store?graph=https://w3id.org/caonto/graph/ontology",
+                          headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200 and response.data.count(b"\n") > 100
+
+
+# ---- validation gateway ----------------------------------------------------------------
+
+def test_invalid_contribution_is_refused_with_the_shacl_report_as_json(client, contrib_dir):
+    before = state(client, contrib_dir, "bad")
+    response = client.put(f"/store?graph={graph_iri('bad')}",
+                          data=membership("bad", source=None).encode(),
+                          headers={**TURTLE, "Accept": "application/json"})
+    assert response.status_code == 422
+    report = response.get_json()
+    assert report["conforms"] is False
+    first = report["violations"][0]
+    assert first["severity"] == "Violation"
+    assert first["focus_node"] == "caor:membership-bad"
+    assert "dcterms:source" in first["message"]
+    assert state(client, contrib_dir, "bad") == before
+
+
+def test_invalid_contribution_report_as_readable_text(client):
+    response = client.put(f"/store?graph={graph_iri('bad')}",
+                          data=membership("bad", source=None).encode(),
+                          headers={**TURTLE, "Accept": "text/plain"})
+    assert response.status_code == 422
+    text = response.data.decode()
+    assert "focus node: caor:membership-bad" in text and "dcterms:source" in text
+
+
+def test_inconsistent_contribution_is_refused(client, contrib_dir):
+    # cao:sharesBorderWith is irreflexive: a state cannot border itself.
+    body = PREFIXES + "caor:kazakhstan cao:sharesBorderWith caor:kazakhstan .\n"
+    before = state(client, contrib_dir, "loop")
+    response = client.put(f"/store?graph={graph_iri('loop')}", data=body.encode(),
+                          headers={**TURTLE, "Accept": "application/json"})
+    assert response.status_code == 422
+    assert response.get_json()["inconsistencies"]
+    assert state(client, contrib_dir, "loop") == before
+
+
+def test_dry_run_validates_without_storing(client, contrib_dir):
+    before = state(client, contrib_dir, "dry")
+    ok = client.put(f"/store?graph={graph_iri('dry')}&dry-run=true",
+                    data=membership("dry").encode(),
+                    headers={**TURTLE, "Accept": "application/json"})
+    assert ok.status_code == 200 and ok.get_json()["dryRun"] is True
+    bad = client.put(f"/store?graph={graph_iri('dry')}", data=membership("dry", None).encode(),
+                     headers={**TURTLE, "X-Caonto-Dry-Run": "true"})
+    assert bad.status_code == 422
+    assert state(client, contrib_dir, "dry") == before
+
+
+# ---- refused input: nothing changes ------------------------------------------------------
+
+def refused(client, contrib_dir, status: int, method: str, url: str, **kwargs):
+    before = state(client, contrib_dir, "put")
+    response = client.open(url, method=method, **kwargs)
+    assert response.status_code == status, response.data
+    assert state(client, contrib_dir, "put") == before
+    return response
+
+
+def test_missing_and_wrong_tokens_are_401(client, contrib_dir):
+    url = f"/store?graph={graph_iri('put')}"
+    body = membership("other").encode()
+    missing = refused(client, contrib_dir, 401, "PUT", url, data=body,
+                      headers={"Content-Type": "text/turtle"})
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    refused(client, contrib_dir, 401, "PUT", url, data=body,
+            headers={"Content-Type": "text/turtle",
+                     "Authorization": "Bearer " + TOKEN[:-1] + "x"})
+    refused(client, contrib_dir, 401, "POST", "/update", data=b"CLEAR ALL",
+            headers={"Content-Type": "application/sparql-update", "Authorization": "Basic xx"})
+
+
+def test_syntax_error_is_400_with_position(client, contrib_dir):
+    body = PREFIXES + "caor:a cao:member caor:b ;\n  cao:organization .\n"
+    response = refused(client, contrib_dir, 400, "PUT", f"/store?graph={graph_iri('put')}",
+                       data=body.encode(), headers={**TURTLE, "Accept": "application/json"})
+    payload = response.get_json()
+    assert payload["line"] == 7 and payload["column"]
+    update = refused(client, contrib_dir, 400, "POST", "/update",
+                     data=b"INSERT DATA { GRAPH <x> { <a> <b> } }", headers=UPDATE)
+    assert b"syntax" in update.data.lower()
+
+
+def test_xml_entity_bomb_is_400(client, contrib_dir):
+    bomb = b"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ <!ENTITY a "aaaaaaaaaa"> <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"> <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <rdf:Description rdf:about="https://w3id.org/caonto/id/x"><rdfs:label>&d;</rdfs:label>
+  </rdf:Description></rdf:RDF>"""
+    response = refused(client, contrib_dir, 400, "PUT", f"/store?graph={graph_iri('put')}",
+                       data=bomb, headers={**AUTH, "Content-Type": "application/rdf+xml"})
+    assert b"entity" in response.data.lower()
+
+
+def test_remote_jsonld_context_is_400_and_never_fetched(client, contrib_dir):
+    listener = Listener()
+    try:
+        body = json.dumps({"@context": f"{listener.url}/context.jsonld",
+                           "@id": "https://w3id.org/caonto/id/x", "label": "x"}).encode()
+        refused(client, contrib_dir, 400, "PUT", f"/store?graph={graph_iri('put')}",
+                data=body, headers={**AUTH, "Content-Type": "application/ld+json"})
+    finally:
+        listener.close()
+    assert listener.connections == 0
+
+
+def test_load_and_service_are_400_and_never_reach_the_network(client, contrib_dir):
+    listener = Listener()
+    try:
+        for text in (f"LOAD <{listener.url}/data.ttl> INTO GRAPH <{graph_iri('put')}>",
+                     f"INSERT {{ GRAPH <{graph_iri('put')}> {{ ?s ?p ?o }} }} WHERE "
+                     f"{{ SERVICE <{listener.url}/sparql> {{ ?s ?p ?o }} }}",
+                     "LOAD <file:///etc/passwd>"):
+            response = refused(client, contrib_dir, 400, "POST", "/update", data=text.encode(),
+                               headers=UPDATE)
+            assert b"LOAD" in response.data or b"SERVICE" in response.data
+    finally:
+        listener.close()
+    assert listener.connections == 0
+
+
+def test_body_over_the_limit_is_413(client, contrib_dir):
+    big = (membership("big") + "# " + "x" * MAX_BYTES + "\n").encode()
+    refused(client, contrib_dir, 413, "PUT", f"/store?graph={graph_iri('put')}", data=big,
+            headers=TURTLE)
+
+
+def test_unknown_media_types_are_415(client, contrib_dir):
+    refused(client, contrib_dir, 415, "PUT", f"/store?graph={graph_iri('put')}",
+            data=membership("x").encode(), headers={**AUTH, "Content-Type": "text/markdown"})
+    refused(client, contrib_dir, 415, "POST", "/update", data=b"CLEAR ALL",
+            headers={**AUTH, "Content-Type": "text/plain"})
+
+
+@pytest.mark.parametrize("graph", ["https://w3id.org/caonto/graph/ontology",
+                                   "https://w3id.org/caonto/graph/essay",
+                                   "https://w3id.org/caonto/graph/inferred",
+                                   "https://w3id.org/caonto/graph/contrib-log",
+                                   "https://example.org/elsewhere"])
+def test_writes_to_protected_graphs_are_403(client, contrib_dir, graph):
+    body = membership("sneaky").encode()
+    for method in ("PUT", "POST", "DELETE"):
+        refused(client, contrib_dir, 403, method, f"/store?graph={graph}", data=body,
+                headers=TURTLE)
+    text = f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:a> <urn:b> <urn:c> }} }}"
+    refused(client, contrib_dir, 403, "POST", "/update", data=text.encode(), headers=UPDATE)
+
+
+def test_protected_graphs_cannot_be_changed_by_a_pattern_update(client, contrib_dir):
+    text = ("DELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } "
+            "FILTER(?g = <https://w3id.org/caonto/graph/essay>) }")
+    refused(client, contrib_dir, 403, "POST", "/update", data=text.encode(), headers=UPDATE)
+    refused(client, contrib_dir, 403, "POST", "/update", data=b"CLEAR ALL", headers=UPDATE)
+
+
+def test_default_graph_is_read_only(client, contrib_dir):
+    refused(client, contrib_dir, 403, "PUT", "/store?default", data=membership("d").encode(),
+            headers=TURTLE)
+    refused(client, contrib_dir, 403, "DELETE", "/store?default", headers=AUTH)
+    refused(client, contrib_dir, 403, "POST", "/update",
+            data=b"INSERT DATA { <urn:a> <urn:b> <urn:c> }", headers=UPDATE)
+
+
+def test_bad_graph_names_are_400(client, contrib_dir):
+    refused(client, contrib_dir, 400, "PUT", f"/store?graph={CONTRIB}../escape",
+            data=membership("x").encode(), headers=TURTLE)
+
+
+def test_writes_are_off_without_tokens(tmp_path):
+    from caonto.web import create_app
+
+    app = create_app({"CAONTO_CONTRIB_DIR": str(tmp_path / "c"), "CAONTO_WORKERS": 1,
+                      "CAONTO_TOKENS": "", "CAONTO_TOKENS_FILE": ""})
+    try:
+        response = app.test_client().put(f"/store?graph={graph_iri('x')}",
+                                         data=membership("x").encode(), headers=TURTLE)
+        assert response.status_code == 403
+        assert b"no tokens" in response.data
+        assert not (tmp_path / "c").exists()  # a read-only server creates nothing
+    finally:
+        app.extensions["caonto"].engine.close()
