@@ -257,6 +257,17 @@ def test_resource_page_switches_names_by_language(app):
     assert re.search(r'<h1 id="title" lang="ru">Казахстан</h1>', ru)
     for name, code in (("Қазақстан", "kk"), ("Kazakhstan", "en"), ("Казахстан", "ru")):
         assert f'<td lang="{code}" class="name-{code}">{name}</td>' in kk
+    assert "<h2>Айтылған деректер</h2>" in kk and "<h2>Заявленные факты</h2>" in ru
+
+
+def test_every_page_word_exists_in_every_language():
+    from caonto.web.labels import LANGUAGES, UI_TEXT, ui_text
+
+    for key, words in UI_TEXT.items():
+        assert set(words) == set(LANGUAGES), key
+    assert ui_text("search", "kk") == "Іздеу"
+    with pytest.raises(KeyError):
+        ui_text("no-such-word", "en")
 
 
 def test_language_choice_is_remembered_in_a_cookie(client):

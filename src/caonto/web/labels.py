@@ -89,3 +89,44 @@ class LabelTable:
             if name:
                 found[language] = name.text
         return found
+
+
+# The pages' own words (headings, navigation) in the three languages of the names.
+# Longer help texts stay in English and are marked lang="en" in the templates.
+UI_TEXT: dict[str, dict[str, str]] = {
+    "network": {"kk": "Желі", "en": "Network", "ru": "Сеть"},
+    "ontology": {"kk": "Онтология", "en": "Ontology", "ru": "Онтология"},
+    "essay": {"kk": "Эссе", "en": "Essay", "ru": "Эссе"},
+    "search": {"kk": "Іздеу", "en": "Search", "ru": "Поиск"},
+    "search_names": {"kk": "Атауларды іздеу", "en": "Search names", "ru": "Поиск по названиям"},
+    "home_title": {"kk": "Қазақстан және Орталық Азиядағы көршілері",
+                   "en": "Kazakhstan and its Central Asian neighbours",
+                   "ru": "Казахстан и его центральноазиатские соседи"},
+    "relations": {"kk": "Екіжақты қатынастар", "en": "Bilateral relations",
+                  "ru": "Двусторонние отношения"},
+    "relation": {"kk": "Қатынас", "en": "Relation", "ru": "Отношение"},
+    "parties": {"kk": "Тараптар", "en": "Parties", "ru": "Стороны"},
+    "assessment": {"kk": "Баға", "en": "Assessment", "ru": "Оценка"},
+    "facts_stated": {"kk": "Айтылған деректер", "en": "Facts stated", "ru": "Заявленные факты"},
+    "stated_elsewhere": {"kk": "Ол туралы басқа деректер", "en": "Stated about it elsewhere",
+                         "ru": "Другие факты о нём"},
+    "inferred_facts": {"kk": "Шығарылған деректер", "en": "Inferred facts",
+                       "ru": "Выведенные факты"},
+    "inferred": {"kk": "шығарылған", "en": "inferred", "ru": "выведено"},
+    "property": {"kk": "Қасиет", "en": "Property", "ru": "Свойство"},
+    "value": {"kk": "Мәні", "en": "Value", "ru": "Значение"},
+    "subject": {"kk": "Субъект", "en": "Subject", "ru": "Субъект"},
+    "source": {"kk": "Эсседегі дереккөз", "en": "Source in the essay", "ru": "Источник в эссе"},
+    "stated_in": {"kk": "Дереккөзі", "en": "Stated in", "ru": "Источник"},
+    "mentioned_in": {"kk": "Эсседе аталады", "en": "Mentioned in the essay",
+                     "ru": "Упоминается в эссе"},
+    "curator_notes": {"kk": "Куратор ескертпелері", "en": "Curator's notes",
+                      "ru": "Примечания куратора"},
+}
+
+
+def ui_text(key: str, language: str) -> str:
+    """The page's word for ``key`` in ``language`` (English when missing); KeyError for an
+    unknown key, so a typo in a template fails loudly in the tests."""
+    words = UI_TEXT[key]
+    return words.get(language) or words["en"]

@@ -20,14 +20,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect,
-                   render_template, request, send_file, url_for)
+                   render_template, request, send_file)
 from markupsafe import Markup
 
 from caonto.namespaces import BASE, CAO, ONTOLOGY_IRI, PREFIXES
 from caonto.settings import resource_paths
 from caonto.web import describe as desc
 from caonto.web import formats as fmt
-from caonto.web.labels import DEFAULT_LANGUAGE, LANGUAGES, LabelTable, local_name
+from caonto.web.labels import DEFAULT_LANGUAGE, LANGUAGES, LabelTable, ui_text
 from caonto.web.search import SearchIndex
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
@@ -186,7 +186,8 @@ def _remember_language(response: Response) -> Response:
 
 def _render(template: str, **context) -> Response:
     language = g.get("language") or page_language()
-    body = render_template(template, lang=language, labels=derived().labels, **context)
+    body = render_template(template, lang=language, labels=derived().labels,
+                           t=lambda key: ui_text(key, language), **context)
     response = Response(body, content_type="text/html; charset=utf-8")
     response.vary.update(("Accept-Language", "Cookie"))
     return response
@@ -410,16 +411,17 @@ TONES = [str(BASE) + f"id/tone-{t}" for t in ("positive", "negative", "mixed", "
 def network_query(language: str) -> str:
     """The SPARQL the home page's script sends to /sparql to draw the network: one row per
     node (states, organisations, intergovernmental bodies) and one per link (bilateral
-    relation with its assessments' tones, membership, body of a relation). ``language``
+    relation with its assessments' tones, membership, cooperation within an organisation,
+    body of a relation). ``language``
     must be one of LANGUAGES (it is written into the query)."""
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}")
 
     def labelled(var: str) -> str:
         # the name in the page's language, else English, else the IRI
-        return (f'    OPTIONAL {{ ?{var} skos:prefLabel ?{var}0 FILTER(LANG(?{var}0) = "{language}") }}\n'
-                f'    OPTIONAL {{ ?{var} skos:prefLabel ?{var}1 FILTER(LANG(?{var}1) = "en") }}\n'
-                f"    BIND(COALESCE(?{var}0, ?{var}1, STR(?{var})) AS ?{var}Label)")
+        optional = "    OPTIONAL {{ ?{v} skos:prefLabel ?{v}{i} FILTER(LANG(?{v}{i}) = \"{code}\") }}\n"
+        return (optional.format(v=var, i=0, code=language) + optional.format(v=var, i=1, code="en")
+                + f"    BIND(COALESCE(?{var}0, ?{var}1, STR(?{var})) AS ?{var}Label)")
 
     return f"""PREFIX cao: <{CAO}>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -439,6 +441,11 @@ SELECT ?row ?node ?nodeLabel ?kind ?link ?linkLabel ?a ?b ?tone WHERE {{
   }} UNION {{
     BIND("member" AS ?row)
     ?a cao:memberOf ?b . ?a a cao:State . ?b a cao:InternationalOrganization .
+  }} UNION {{
+    SELECT DISTINCT ?row ?a ?b WHERE {{
+      BIND("within" AS ?row)
+      ?cooperation cao:withinOrganization ?b ; cao:participant ?a . ?a a cao:State .
+    }}
   }} UNION {{
     BIND("body" AS ?row)
     ?a cao:bodyOf ?link . ?link cao:relationParty ?b .

@@ -17,6 +17,11 @@
     InternationalOrganization: { shape: "square", color: "#7d3c98" },
     IntergovernmentalBody: { shape: "diamond", color: "#17a589" },
   };
+  const LINK_STYLES = {
+    member: { dashes: [6, 4], color: "#bbbbbb", title: "member of" },
+    within: { dashes: [6, 4], color: "#a569bd", title: "cooperates within" },
+    body: { dashes: [2, 4], color: "#17a589", title: "body of a relation" },
+  };
   const localName = (iri) => iri.replace(/[#/]$/, "").split(/[#/]/).pop();
 
   function pageHref(iri) {
@@ -85,11 +90,13 @@
     }
     for (const l of data.links) {
       if (!data.nodes.has(l.a) || !data.nodes.has(l.b)) continue;
-      edges.push({ from: l.a, to: l.b, width: 1, dashes: l.kind === "body" ? [2, 4] : [6, 4],
-        color: { color: l.kind === "body" ? "#17a589" : "#bbbbbb" }, title: l.kind === "body" ? "body of a relation" : "member of" });
+      const style = LINK_STYLES[l.kind] || LINK_STYLES.member;
+      edges.push({ from: l.a, to: l.b, width: 1, dashes: style.dashes, color: { color: style.color },
+        title: style.title });
     }
     const network = new vis.Network(container, { nodes: new vis.DataSet(nodes), edges: new vis.DataSet(edges) }, {
-      physics: { stabilization: { iterations: 300 }, barnesHut: { springLength: 140 } },
+      physics: { stabilization: { iterations: 400 },
+        barnesHut: { gravitationalConstant: -9000, springLength: 170, avoidOverlap: 0.4 } },
       interaction: { hover: true, tooltipDelay: 150 },
       nodes: { font: { size: 15, face: "system-ui, sans-serif" }, borderWidth: 1 },
       edges: { smooth: { type: "continuous" } },
