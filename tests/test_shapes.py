@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 
 from caonto.namespaces import CAO, PREFIXES
 from caonto.pipeline import Asserted, CheckResult, check, load_asserted, load_files
@@ -42,9 +42,19 @@ def shapes() -> Graph:
     return load_files(rdf_files(SHAPES_DIR))
 
 
+# Documentation of our own terms (labels, definitions, ...) is ~40% of the ontology but no
+# shape can target a class or property, so fixture checks leave it out: owlrl's time grows
+# with the graph, and it runs twice per shape.
+_TERM_DOCS = {RDFS.label, RDFS.comment, RDFS.isDefinedBy, SKOS.definition, SKOS.exactMatch,
+              SKOS.closeMatch}
+
+
 @cache
 def fixture_base() -> Asserted:
-    ontology = load_asserted().ontology
+    ontology = Graph()
+    for s, p, o in load_asserted().ontology:
+        if not (p in _TERM_DOCS and str(s).startswith(str(CAO))):
+            ontology.add((s, p, o))
     return Asserted(ontology=ontology, data=parse_file(FIXTURES / "base.ttl"))
 
 
