@@ -371,4 +371,4 @@ def test_assets_are_served_locally_or_reported_missing(client, app, tmp_path):
         assert "UI assets are not installed" in _text(client.get("/"))
         assert client.get("/assets/yasgui.min.js").status_code == 404
     finally:
-        del app.config["CAONTO_NODE_MODULES"]
+        app.config["CAONTO_NODE_MODULES"] = ""

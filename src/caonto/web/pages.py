@@ -15,6 +15,7 @@ engine shows as a 503 page with the engine's message, never a stack trace.
 """
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -164,8 +165,16 @@ def _compact(iri: str) -> str:
     return iri
 
 
+PAGE_SETTINGS = {
+    "CAONTO_BASE_URL": "",  # the running server's URL for links and Location; "" = request's
+    "CAONTO_NODE_MODULES": "",  # where npm put YASGUI and vis-network; "" = repository's
+}
+
+
 @bp.record_once
-def _offer_query_ui(state) -> None:
+def _set_up(state) -> None:
+    for key, default in PAGE_SETTINGS.items():  # same precedence: config, environment, default
+        state.app.config.setdefault(key, os.environ.get(key, default))
     # caonto.web.discovery shows this view for a browser's GET /sparql without a query
     state.app.extensions["caonto.query_ui"] = render_query_ui
 
