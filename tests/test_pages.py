@@ -167,13 +167,20 @@ def test_description_query_includes_provenance():
 
 # -- the app over the project's dataset -------------------------------------------------------
 
+HOSTILE = ('<https://w3id.org/caonto/id/test-escape> <http://www.w3.org/2000/01/rdf-schema#label> '
+           '"<script>alert(1)</script>"@en <https://w3id.org/caonto/graph/essay> .\n'
+           '<https://w3id.org/caonto/id/test-escape> <http://www.w3.org/2000/01/rdf-schema#comment> '
+           '"</script><b onload=x>"@en <https://w3id.org/caonto/graph/essay> .\n')
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     from caonto.build import build_dataset
     from caonto.web import create_app
 
     built = build_dataset(out_dir=tmp_path_factory.mktemp("pages-build"))
-    application = create_app({"CAONTO_DATASET": str(built.nquads), "CAONTO_WORKERS": 2,
+    served = built.nquads.with_name("served.nq")  # the project's data plus a hostile label
+    served.write_bytes(built.nquads.read_bytes() + HOSTILE.encode())
+    application = create_app({"CAONTO_DATASET": str(served), "CAONTO_WORKERS": 2,
                               "CAONTO_BASE_URL": "http://caonto.test/"})
     yield application
     application.extensions["caonto"].engine.close()
@@ -287,9 +294,13 @@ def test_resource_page_shows_sources_inferred_facts_notes_and_wikidata(client):
     assert 'href="http://caonto.test/id/' in page  # facts link to their resources
 
 
-def test_page_escapes_literals(client):
-    page = _text(client.get("/page/id/kazakhstan?lang=en"))
-    assert "<script>" not in page.split("</header>", 1)[1].split("<footer", 1)[0]
+def test_pages_escape_what_the_data_says(client):
+    page = _text(client.get("/page/id/test-escape?lang=en"))
+    assert "<script>alert" not in page and "<b onload" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    results = _text(client.get("/search?q=alert"))
+    assert 'data-iri="https://w3id.org/caonto/id/test-escape"' in results
+    assert "<script>alert" not in results
 
 
 def test_ontology_page_lists_classes_properties_domains_ranges(client):
@@ -372,3 +383,11 @@ def test_assets_are_served_locally_or_reported_missing(client, app, tmp_path):
         assert client.get("/assets/yasgui.min.js").status_code == 404
     finally:
         app.config["CAONTO_NODE_MODULES"] = ""
+
+
+def test_json_in_script_elements_cannot_close_them():
+    from caonto.web.pages import to_json
+
+    text = str(to_json({"q": "</script><b>&"}))
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"q": "</script><b>&"}
