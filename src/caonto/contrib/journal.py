@@ -94,6 +94,12 @@ class JournalDir:
             self._lock.close()  # releases the flock
             self._lock = None
 
+    def __enter__(self) -> "JournalDir":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def names(self) -> list[str]:
         """The committed files, sorted."""
         if not self.root.is_dir():

@@ -132,6 +132,12 @@ class GraphStorage:
     def close(self) -> None:
         self.journal.close()
 
+    def __enter__(self) -> "GraphStorage":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def load(self) -> dict[str, tuple[Graph, GraphMeta]]:
         """Every stored graph by IRI; StorageError names a file that cannot be read back."""
         graphs = {}
