@@ -292,3 +292,19 @@ def test_state_typing_stays_sensible(ontology: Graph):
 def test_contradictions_are_reported(ontology: Graph, turtle: str, reason: str):
     with pytest.raises(InconsistencyError):
         _closure_with(ontology, turtle)
+
+
+def test_concept_schemes_in_docs_match_the_concepts_file(ontology: Graph):
+    doc = MODEL_DOC.read_text(encoding="utf-8")
+    section = doc.split("## Concept schemes", 1)[1].split("\n## ", 1)[0]
+    documented = {CAOR[name] for name in re.findall(r"`caor:([a-z-]+)`", section)}
+    defined = {c for c in ontology.subjects(SKOS.inScheme, None)} | \
+        {s for s in ontology.subjects(RDF.type, SKOS.ConceptScheme)}
+    assert sorted(documented ^ defined) == []
+
+
+def test_top_concepts_are_the_scheme_members(ontology: Graph):
+    for scheme in ontology.subjects(RDF.type, SKOS.ConceptScheme):
+        members = set(ontology.subjects(SKOS.inScheme, scheme))
+        assert set(ontology.objects(scheme, SKOS.hasTopConcept)) == members, scheme
+        assert set(ontology.subjects(SKOS.topConceptOf, scheme)) == members, scheme
