@@ -105,3 +105,14 @@ def test_a_file_holding_another_graph_is_an_error(tmp_path):
     (tmp_path / "two.trig").write_bytes(data)
     with GraphStorage(tmp_path) as storage, pytest.raises(StorageError):
         storage.load()
+
+
+def test_after_a_half_applied_commit_no_new_commit_can_overwrite_its_record(tmp_path):
+    with JournalDir(tmp_path) as journal:
+        (tmp_path / "blocked.trig").mkdir()  # renaming a file over a directory fails
+        with pytest.raises(OSError):
+            journal.commit({"a.trig": b"A", "blocked.trig": b"B"})
+        assert (tmp_path / "journal").exists()  # kept for replay
+        with pytest.raises(OSError, match="restart"):
+            journal.commit({"c.trig": b"C"})
+        assert not (tmp_path / "c.trig").exists()

@@ -46,8 +46,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     asserted = load_asserted()
-    inferred = infer(asserted.union()) if args.with_inferred else None
+    contributed, contrib_log = {}, None
+    if args.with_contributions:  # the graphs a server stored under CAONTO_CONTRIB_DIR
+        from caonto.contrib.storage import StorageError, read_contributions
+        try:
+            contributed, contrib_log = read_contributions()
+        except StorageError as error:
+            print(f"caonto: cannot read the contributions: {error}", file=sys.stderr)
+            return EXIT_UNUSABLE
+    inferred = infer(asserted.union(*contributed.values())) if args.with_inferred else None
     dataset = assemble(asserted.ontology, asserted.data, inferred)
+    if contributed:
+        from rdflib import URIRef
+
+        from caonto.contrib.storage import GRAPH_CONTRIB_LOG
+        for name, graph in {**contributed, str(GRAPH_CONTRIB_LOG): contrib_log}.items():
+            target = dataset.graph(URIRef(name))
+            for triple in graph:
+                target.add(triple)
     payload = serialize(dataset, FORMATS[args.format])
     if args.output:
         Path(args.output).write_bytes(payload)
@@ -134,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the asserted graph (and closure)")
     export.add_argument("--with-inferred", action="store_true",
                         help="add the OWL-RL closure as the named graph caog:inferred")
+    export.add_argument("--with-contributions", action="store_true",
+                        help="add the contributed graphs and caog:contrib-log "
+                             "(from CAONTO_CONTRIB_DIR)")
     export.add_argument("--format", choices=sorted(FORMATS), default="turtle")
     export.add_argument("-o", "--output", metavar="FILE")
     export.set_defaults(run=_cmd_export)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, meta_triples
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
 from caonto.pipeline import Asserted, CheckResult, check
@@ -88,14 +88,6 @@ def asserted_from_nquads(path: Path) -> tuple[Asserted, Graph]:
     ontology, data, inferred = (bind_prefixes(graphs[g]) for g in
                                 (GRAPH_ONTOLOGY, GRAPH_ESSAY, GRAPH_INFERRED))
     return Asserted(ontology, data), inferred
-
-
-def log_graph(meta: Mapping[str, GraphMeta]) -> Graph:
-    """The graph caog:contrib-log: the provenance of every contributed graph."""
-    graph = bind_prefixes(Graph())
-    for iri, entry in meta.items():
-        graph += meta_triples(iri, entry)
-    return graph
 
 
 def _now() -> datetime:

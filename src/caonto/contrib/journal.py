@@ -65,7 +65,7 @@ class JournalDir:
         finishes an interrupted commit. A read-only opening creates nothing, and finishes
         an interrupted commit only if the lock happens to be free."""
         self.root, self.writable, self._lock = Path(root), writable, None
-        self.recovered = ""
+        self.recovered = self._failed = ""
         if writable:
             self.root.mkdir(parents=True, exist_ok=True)
         elif not self.root.is_dir():
@@ -122,6 +122,9 @@ class JournalDir:
             return
         if self._lock is None:
             raise PermissionError(f"{self.root} was opened read-only (or closed)")
+        if self._failed:
+            raise OSError(f"{self.root}: an earlier commit failed half-applied ({self._failed});"
+                          " restart to replay it before writing again")
         for name in changes:
             check_name(name)
         body = json.dumps({name: None if data is None else base64.b64encode(data).decode()
@@ -129,7 +132,12 @@ class JournalDir:
         record = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
         _write_durably(self.root / _RECORD, record)
         _fsync_dir(self.root)  # the commit point: the record is durably in place
-        self._apply(changes)
+        try:
+            self._apply(changes)
+        except OSError as error:
+            # The record stays for the next open; a new commit now would overwrite it.
+            self._failed = str(error)
+            raise
 
     def _apply(self, changes: Mapping[str, bytes | None]) -> None:
         for name, data in changes.items():

@@ -82,6 +82,14 @@ def meta_triples(graph_iri: str, meta: GraphMeta) -> Graph:
     return log
 
 
+def log_graph(meta: Mapping[str, GraphMeta]) -> Graph:
+    """The graph caog:contrib-log: the provenance of every contributed graph."""
+    graph = bind_prefixes(Graph())
+    for iri, entry in meta.items():
+        graph += meta_triples(iri, entry)
+    return graph
+
+
 def to_trig(graph_iri: str, content: Graph, meta: GraphMeta) -> bytes:
     dataset = bind_prefixes(Dataset())
     dataset.bind("contrib", CONTRIB_GRAPH_PREFIX)
@@ -153,3 +161,12 @@ class GraphStorage:
         self.journal.commit({
             local_name(iri) + _SUFFIX: None if entry is None else to_trig(iri, *entry)
             for iri, entry in changes.items()})
+
+
+def read_contributions(root: Path | None = None) -> tuple[dict[str, Graph], Graph]:
+    """The stored contributed graphs by IRI, and their caog:contrib-log, read without
+    taking the directory (a running server may hold it). Raises StorageError."""
+    with GraphStorage(root, writable=False) as storage:
+        stored = storage.load()
+    return ({iri: content for iri, (content, _meta) in stored.items()},
+            log_graph({iri: meta for iri, (_content, meta) in stored.items()}))

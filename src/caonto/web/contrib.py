@@ -31,9 +31,14 @@ from caonto.contrib.gateway import (
     Snapshot,
     WriteRefused,
     asserted_from_nquads,
+)
+from caonto.contrib.storage import (
+    GRAPH_CONTRIB_LOG,
+    GraphStorage,
+    contrib_dir,
+    local_name,
     log_graph,
 )
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphStorage, contrib_dir, local_name
 from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
 from caonto.namespaces import (
     CONTRIB_GRAPH_PREFIX,
@@ -117,6 +122,10 @@ def _submit(plan, contributor: str, created_status: int = 201) -> Response:
                        {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
     except Rejected as rejected:
         return _rejection(rejected)
+    except OSError as error:
+        current_app.logger.error("contribution not stored: %s", error)
+        raise ApiError(503, "the write could not be stored on disk, so it was not "
+                            "accepted; try again later", "Service Unavailable") from None
     return _success(outcome, created_status if outcome.created and not outcome.dry_run
                     else 200)
 
