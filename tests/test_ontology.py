@@ -65,6 +65,11 @@ EMPTY_QUERIES = {
           {OUR_TERMS}
           FILTER NOT EXISTS {{ ?term skos:definition ?d . FILTER(LANG(?d) = "en") }}
         }}""",
+    "a Kazakh definition for every class": """
+        SELECT ?c WHERE {
+          ?c a owl:Class . FILTER STRSTARTS(STR(?c), STR(cao:))
+          FILTER NOT EXISTS { ?c skos:definition ?d . FILTER(LANG(?d) = "kk") }
+        }""",
     "at most one definition per language": f"""
         SELECT ?term WHERE {{
           {OUR_TERMS}
