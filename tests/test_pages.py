@@ -87,11 +87,22 @@ def test_search_finds_names_in_three_languages_and_without_kazakh_letters(select
     assert index.search("zzzz") == []
 
 
-def test_search_index_is_built_once_per_version(select):
-    labels = LabelTable.from_select(select)
-    first = SearchIndex.for_version("fixture-1", labels)
-    assert SearchIndex.for_version("fixture-1", LabelTable()) is first
-    assert SearchIndex.for_version("fixture-2", LabelTable()) is not first
+def test_labels_and_index_are_built_once_per_dataset_version(app):
+    from caonto.web.pages import derived
+
+    with app.test_request_context("/"):
+        first = derived()
+        assert derived() is first  # same data: reused
+        engine = app.extensions["caonto.engine"]
+        engine.update('INSERT DATA { GRAPH <https://w3id.org/caonto/graph/contrib/t> { '
+                      '<https://w3id.org/caonto/id/t-new> '
+                      '<http://www.w3.org/2004/02/skos/core#prefLabel> "Жаңа атау"@kk } }')
+        try:
+            second = derived()
+            assert second is not first  # an update makes a new version
+            assert second.index.search("жана атау")[0].iri == CAOR + "t-new"
+        finally:
+            engine.update("DROP SILENT GRAPH <https://w3id.org/caonto/graph/contrib/t>")
 
 
 # -- labels ------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ harmless, and the ranking keeps the exact reading first.
 
 A name matches when every word of the query is the start of one of its words (or, for
 queries of three letters and more, occurs inside it). The index is a list scanned in
-full: the graph has hundreds of names, not millions. It is built once per dataset
-version (``SearchIndex.for_version``); a query never fails, an empty one finds nothing.
+full: the graph has hundreds of names, not millions. The pages build it once per dataset
+version, with the label table (``caonto.web.pages.derived``); a query never fails, an
+empty one finds nothing.
 """
 
 import re
@@ -85,8 +86,6 @@ def _match_score(query: str, key: str) -> int | None:
 class SearchIndex:
     """Names of every IRI that has one, ready to match; build with ``from_labels``."""
 
-    _cache: dict[str, "SearchIndex"] = {}
-
     def __init__(self, entries: list[Entry]):
         self.entries = entries
 
@@ -95,13 +94,6 @@ class SearchIndex:
         entries = [Entry(iri, n.text, n.language, exact_key(n.text), plain_key(n.text))
                    for iri, names in labels.names.items() for n in names]
         return cls(entries)
-
-    @classmethod
-    def for_version(cls, version: str, labels: LabelTable) -> "SearchIndex":
-        """The index for a dataset version, built on first use and kept."""
-        if version not in cls._cache:
-            cls._cache[version] = cls.from_labels(labels)
-        return cls._cache[version]
 
     def search(self, query: str, limit: int = 50) -> list[Hit]:
         """Best hit per IRI, best first (exact before plain, then score, then name)."""
