@@ -11,6 +11,7 @@ BASE = "https://w3id.org/caonto/"
 CAO = Namespace(BASE + "def/")
 CAOR = Namespace(BASE + "id/")
 CAOG = Namespace(BASE + "graph/")
+CAOSH = Namespace(BASE + "shapes/")
 ORG = Namespace("http://www.w3.org/ns/org#")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 VANN = Namespace("http://purl.org/vocab/vann/")
@@ -29,6 +30,7 @@ PREFIXES: dict[str, str] = {
     "cao": str(CAO),
     "caor": str(CAOR),
     "caog": str(CAOG),
+    "caosh": str(CAOSH),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
