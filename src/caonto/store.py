@@ -16,13 +16,16 @@ IRIs that are not local graphs) before a query is handed to a worker.
 """
 
 import itertools
-import multiprocessing
 import os
 import queue
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -330,8 +333,8 @@ def _worker_main(conn, nquads: str, memory_mb: int) -> None:
 
 @dataclass
 class _Worker:
-    process: multiprocessing.Process
-    conn: object
+    process: subprocess.Popen
+    conn: Connection
     applied: int = 0  # how many update-log entries this worker has replayed
 
 
@@ -351,7 +354,6 @@ class QueryEngine:
             raise EvaluationError(f"dataset file not found: {self.nquads}")
         self.timeout, self.max_rows, self.allowlist = timeout, max_rows, frozenset(allowlist)
         self._memory_mb, self._start_timeout = worker_memory_mb, start_timeout
-        self._context = multiprocessing.get_context("spawn")  # fork is unsafe under threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._log: list[str] = []
         self._update_lock = threading.Lock()
@@ -366,21 +368,27 @@ class QueryEngine:
 
     # -- workers --
     def _start(self):
-        parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_worker_main, args=(child, str(self.nquads), self._memory_mb),
-            name="caonto-query-worker", daemon=True)
-        process.start()
-        child.close()
-        return process, parent
+        # A fresh interpreter running only this module (``python -m caonto.store``): fork is
+        # unsafe under threads, and multiprocessing's spawn would re-import the server's
+        # __main__ (Flask, rdflib, owlrl...) into every worker.
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "caonto.store", str(theirs.fileno()), str(self.nquads),
+                 str(self._memory_mb)], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        return process, Connection(ours.detach())
 
     def _await_ready(self, process, conn) -> _Worker:
         if not conn.poll(self._start_timeout):
             process.kill()
+            process.wait()
+            conn.close()
             raise EvaluationError(f"a query worker did not load {self.nquads} in time")
         try:
             status, count = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
+            process.wait()
+            conn.close()
             raise EvaluationError(f"a query worker died loading {self.nquads}") from None
         self.triples = count
         worker = _Worker(process, conn)
@@ -391,7 +399,7 @@ class QueryEngine:
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker`` now and start its successor in the background."""
         worker.process.kill()
-        worker.process.join(5)
+        worker.process.wait(5)
         worker.conn.close()
         with self._all_lock:
             if worker in self._all:
@@ -408,6 +416,8 @@ class QueryEngine:
             return self._respawn() if not self._closed else None
         if self._closed:
             worker.process.kill()
+            worker.process.wait(5)
+            worker.conn.close()
         else:
             self._idle.put(worker)
 
@@ -514,7 +524,7 @@ class QueryEngine:
             workers, self._all = self._all, []
         for worker in workers:
             worker.process.kill()
-            worker.process.join(5)
+            worker.process.wait(5)
             worker.conn.close()
 
     def __enter__(self):
@@ -526,3 +536,7 @@ class QueryEngine:
 
 def default_workers() -> int:
     return max(2, min(os.cpu_count() or 2, 8))
+
+
+if __name__ == "__main__":  # a query worker: python -m caonto.store FD NQUADS MEMORY_MB
+    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], int(sys.argv[3]))

@@ -3,6 +3,8 @@
 Every setting lives in ``app.config`` under a ``CAONTO_`` key (table in docs/endpoint.md).
 Precedence: the ``config`` argument, then ``CAONTO_*`` environment variables, then the
 defaults below. The query engine (worker processes holding the data) starts with the app.
+Flask is imported inside the functions: the query workers import caonto.web.formats and
+should not pay for Flask.
 """
 
 import hashlib
@@ -10,8 +12,6 @@ import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from flask import Flask, request
 
 DEFAULTS: dict[str, object] = {
     "CAONTO_DATASET": "",  # N-Quads file to serve; empty = the built dataset (caonto build)
@@ -77,7 +77,7 @@ def _served_dataset(settings: dict) -> ServedDataset:
                          built.sha256)
 
 
-def register_optional_blueprint(app: Flask, module_name: str) -> bool:
+def register_optional_blueprint(app, module_name: str) -> bool:
     """Register ``module_name.blueprint`` (or ``.bp``) if the module exists; True if so.
 
     Only the module's own absence is tolerated: an ImportError inside it propagates.
@@ -93,6 +93,8 @@ def register_optional_blueprint(app: Flask, module_name: str) -> bool:
 
 
 def _open_cors_for_reads(response):
+    from flask import request
+
     # Reads (any GET/HEAD, and queries POSTed to /sparql) are open to every origin.
     if request.method in READ_METHODS or request.endpoint == "sparql.query":
         response.headers["Access-Control-Allow-Origin"] = "*"
@@ -105,10 +107,12 @@ def _open_cors_for_reads(response):
     return response
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None):
     """Build the app and start its query engine (stop it with ``app.extensions
     ["caonto"].engine.close()``). Raises ValueError for bad settings, EvaluationError
     when the data cannot be loaded, and the build's errors when building fails."""
+    from flask import Flask
+
     from caonto.store import QueryEngine, default_workers
     from caonto.web import discovery, sparql
     from caonto.web.errors import register_error_handlers
