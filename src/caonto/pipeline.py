@@ -7,6 +7,7 @@ closure of all of it) must be consistent and conform to the shapes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
@@ -15,13 +16,19 @@ from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import bind_prefixes
 from caonto.rdf_io import parse_files, rdf_files
 from caonto.settings import ResourcePaths, resource_paths
-from caonto.validation import ValidationReport, validate_graph
+from caonto.validation import ValidationReport, Violation, validate_graph
 
 
 @dataclass
 class Asserted:
     ontology: Graph
     data: Graph
+
+    @cached_property
+    def known_findings(self) -> frozenset[tuple]:
+        """Findings the project's own data already has (warnings: a build must conform),
+        left out of reports on new data so a contributor sees only what is theirs."""
+        return frozenset(_finding_key(v) for v in check(self).report.violations)
 
     def union(self, *more: Graph) -> Graph:
         merged = bind_prefixes(Graph())
@@ -53,8 +60,16 @@ def load_files(files: Iterable[Path]) -> Graph:
     return bind_prefixes(parse_files(files))
 
 
+def _finding_key(violation: Violation) -> tuple:
+    return (violation.focus_node, violation.result_path, violation.value, violation.source_shape)
+
+
 def check(asserted: Asserted, *extra: Graph) -> CheckResult:
-    """Infer and validate the union of ``asserted`` and ``extra`` graphs."""
+    """Infer and validate the union of ``asserted`` and ``extra`` graphs.
+
+    With ``extra`` graphs, findings the asserted data already had are left out of the
+    report's violations (pySHACL's full report stays in ``report.graph``).
+    """
     union = asserted.union(*extra)
     try:
         inferred = infer(union)
@@ -62,4 +77,8 @@ def check(asserted: Asserted, *extra: Graph) -> CheckResult:
         return CheckResult(ValidationReport(conforms=False), bind_prefixes(Graph()), error.messages)
     for triple in inferred:
         union.add(triple)
-    return CheckResult(validate_graph(union), inferred, [])
+    report = validate_graph(union)
+    if extra:
+        known = asserted.known_findings
+        report.violations = [v for v in report.violations if _finding_key(v) not in known]
+    return CheckResult(report, inferred, [])
