@@ -80,6 +80,7 @@ class Closure:
         self._sp: dict = defaultdict(dict)  # predicate -> subject -> set of objects
         self._po: dict = defaultdict(dict)  # predicate -> object -> set of subjects
         self._pending: list[Triple] = []
+        self._added: list[Triple] = []
         self._chains: dict | None = None  # property -> [(chain property, members, position)]
         self._lexical_errors: set[str] = set()
         self._used_datatypes: set = set()
@@ -109,14 +110,35 @@ class Closure:
         return self._po.get(p, _NO_INDEX).get(o, _EMPTY)
 
     # -- writing --
-    def add(self, triples: Iterable[Triple]) -> None:
+    def add(self, triples: Iterable[Triple]) -> list[Triple]:
         """Add asserted triples and everything they entail (semi-naive: only new
-        triples fire rules). Raises Unsupported."""
+        triples fire rules); return the triples that were not there before.
+        Raises Unsupported (the store is then unusable)."""
         triples = list(triples)
+        self._added = []
         self._datatype_rules(triples)
         for triple in triples:
             self._derive(*triple)
         self._run()
+        added, self._added = self._added, []
+        return added
+
+    def savepoint(self) -> tuple:
+        """State that ``rollback`` needs besides the triples an ``add`` returned."""
+        return set(self._lexical_errors), set(self._used_datatypes), self.size
+
+    def rollback(self, added: list[Triple], savepoint: tuple) -> None:
+        """Undo one ``add`` (given what it returned): used to try a write and drop it."""
+        for s, p, o in added:
+            objects, subjects = self._sp[p][s], self._po[p][o]
+            objects.discard(o)
+            subjects.discard(s)
+            if not objects:
+                del self._sp[p][s]
+            if not subjects:
+                del self._po[p][o]
+        self._lexical_errors, self._used_datatypes, self.size = savepoint
+        self._chains = None
 
     def _derive(self, s, p, o) -> None:
         if isinstance(p, Literal) or (s == o and p in _REFLEXIVE_INERT):
@@ -134,6 +156,7 @@ class Closure:
             objects.add(o)
             self._po[p].setdefault(o, set()).add(s)
             self.size += 1
+            self._added.append((s, p, o))
             self._fire(s, p, o)
 
     def _pairs(self, p) -> Iterator[tuple]:
