@@ -210,6 +210,19 @@ def test_invalid_contribution_report_as_readable_text(client):
     assert "focus node: caor:membership-bad" in text and "dcterms:source" in text
 
 
+def test_caonto_validate_and_the_write_path_agree(client, tmp_path):
+    from caonto.cli import main
+
+    for turtle, exit_code, status in ((membership("agree"), 0, 200),
+                                      (membership("agree", source=None), 1, 422)):
+        file = tmp_path / "contribution.ttl"
+        file.write_text(turtle, encoding="utf-8")
+        assert main(["validate", str(file)]) == exit_code
+        response = client.put(f"/store?graph={graph_iri('agree')}&dry-run=true",
+                              data=turtle.encode(), headers=TURTLE)
+        assert response.status_code == status
+
+
 def test_inconsistent_contribution_is_refused(client, contrib_dir):
     # cao:sharesBorderWith is irreflexive: a state cannot border itself.
     body = PREFIXES + "caor:kazakhstan cao:sharesBorderWith caor:kazakhstan .\n"
@@ -285,11 +298,13 @@ def test_remote_jsonld_context_is_400_and_never_fetched(client, contrib_dir):
     try:
         body = json.dumps({"@context": f"{listener.url}/context.jsonld",
                            "@id": "https://w3id.org/caonto/id/x", "label": "x"}).encode()
-        refused(client, contrib_dir, 400, "PUT", f"/store?graph={graph_iri('put')}",
-                data=body, headers={**AUTH, "Content-Type": "application/ld+json"})
+        response = refused(client, contrib_dir, 400, "PUT",
+                           f"/store?graph={graph_iri('put')}", data=body,
+                           headers={**AUTH, "Content-Type": "application/ld+json"})
     finally:
         listener.close()
     assert listener.connections == 0
+    assert b"never fetched" in response.data
 
 
 def test_load_and_service_are_400_and_never_reach_the_network(client, contrib_dir):

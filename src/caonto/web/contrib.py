@@ -295,7 +295,9 @@ def _body_graph(graph_iri: str) -> Graph:
                        to_rdflib(quad.object)))
     except RdfInputError as error:
         where = {"line": error.line, "column": error.column} if error.line else {}
-        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: {error}",
+        hint = ("; remote JSON-LD contexts are never fetched: put the @context inline"
+                if rdf_format.name == "jsonld" and "context" in error.message.lower() else "")
+        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: {error}{hint}",
                        "Malformed RDF", **where) from None
     return fresh_blank_nodes(graph)
 
