@@ -119,12 +119,14 @@ def _process_tree(root: int) -> list[int]:
     return found
 
 
-def start_caonto(dataset: Path, threads: int) -> Server:
+def start_caonto(dataset: Path, threads: int, processes: int, cache_mb: int) -> Server:
     port = free_port()
-    env = dict(os.environ, CAONTO_MAX_ROWS="100000", CAONTO_QUERY_TIMEOUT="60")
-    return Server("caonto", [str(BIN / "caonto"), "serve", "--port", str(port), "--dataset",
-                             str(dataset), "--threads", str(threads)],
-                  f"http://127.0.0.1:{port}/sparql", env)
+    env = dict(os.environ, CAONTO_MAX_ROWS="100000", CAONTO_QUERY_TIMEOUT="60",
+               CAONTO_CACHE_MB=str(cache_mb))
+    name = "caonto" if cache_mb else "caonto-nocache"
+    return Server(name, [str(BIN / "caonto"), "serve", "--port", str(port), "--dataset",
+                         str(dataset), "--threads", str(threads), "--processes",
+                         str(processes)], f"http://127.0.0.1:{port}/sparql", env)
 
 
 def start_oxigraph(dataset: Path, workdir: Path) -> Server:
@@ -228,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="max seconds per run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--threads", type=int, default=8, help="caonto's waitress threads")
+    parser.add_argument("--processes", type=int, default=1, help="caonto server processes")
     parser.add_argument("--out", type=Path, default=REPOSITORY / "benchmarks" / "results.md")
     args = parser.parse_args(argv)
     if args.quick:
@@ -244,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for label, path, entity in datasets:
             triples = sum(1 for _ in open(path, "rb"))
-            servers = [start_caonto(path, args.threads), start_oxigraph(path, workdir)]
+            servers = [start_caonto(path, args.threads, args.processes, 0),
+                       start_caonto(path, args.threads, args.processes, 32),
+                       start_oxigraph(path, workdir)]
             try:
                 for name, template in QUERIES.items():
                     query = template.replace("{entity}", entity)
@@ -271,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _row_text(row) -> str:
     label, _, name, concurrency, results = row
-    c, o = results["caonto"], results["oxigraph"]
-    return (f"{label:14} {name:9} c={concurrency}  caonto {c['qps']:8.1f} q/s  "
-            f"oxigraph {o['qps']:8.1f} q/s  ratio {c['qps'] / o['qps']:.2f}")
+    n, c, o = results["caonto-nocache"], results["caonto"], results["oxigraph"]
+    return (f"{label:14} {name:9} c={concurrency}  caonto {n['qps']:8.1f} q/s "
+            f"(cached {c['qps']:8.1f})  oxigraph {o['qps']:8.1f} q/s  "
+            f"ratio {n['qps'] / o['qps']:.2f} ({c['qps'] / o['qps']:.2f})")
 
 
 def _report(rows, args) -> str:
@@ -284,26 +290,31 @@ def _report(rows, args) -> str:
         f"{platform.machine()} with {os.cpu_count()} CPUs, Python {platform.python_version()}; "
         f"each run at most {args.requests} requests or {args.seconds:g} s, after 20 warm-up "
         "requests; the client (Python threads, keep-alive) runs on the same machine.",
-        f"caonto: waitress with {args.threads} threads, query worker processes one per CPU; "
-        "Oxigraph: `serve-read-only --union-default-graph` on a RocksDB store.",
+        f"caonto: waitress with {args.threads} threads in {args.processes} process(es), query "
+        "worker processes one per CPU, measured without its answer cache (`CAONTO_CACHE_MB=0`, "
+        "every request evaluated) and with it (32 MB: repeats of a query are served from "
+        "memory). Oxigraph: `serve-read-only --union-default-graph` on a RocksDB store.",
+        "Ratio = caonto q/s / Oxigraph q/s (uncached; cached in brackets).",
         "",
-        "| dataset | query | clients | caonto q/s | Oxigraph q/s | ratio | caonto p50 / p99 ms "
-        "| Oxigraph p50 / p99 ms | errors c/o |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| dataset | query | clients | caonto q/s | cached q/s | Oxigraph q/s | ratio "
+        "| caonto p50 / p99 ms | cached p50 / p99 ms | Oxigraph p50 / p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    memory_lines = ["", "| dataset | triples | caonto RSS now / peak MB | Oxigraph RSS now / "
-                        "peak MB |", "|---|---:|---:|---:|"]
+    memory_lines = ["", "| dataset | triples | caonto RSS now / peak MB (server + workers) "
+                        "| Oxigraph RSS now / peak MB |", "|---|---:|---:|---:|"]
     for label, triples, name, concurrency, results in rows:
         if name == "memory":
             c, o = results["caonto"], results["oxigraph"]
             memory_lines.append(f"| {label} | {triples} | {c[0]:.0f} / {c[1]:.0f} | "
                                 f"{o[0]:.0f} / {o[1]:.0f} |")
             continue
-        c, o = results["caonto"], results["oxigraph"]
+        n, c, o = results["caonto-nocache"], results["caonto"], results["oxigraph"]
+        errors = n["errors"] + c["errors"] + o["errors"]
         lines.append(
-            f"| {label} | {name} | {concurrency} | {c['qps']:.1f} | {o['qps']:.1f} | "
-            f"{c['qps'] / o['qps']:.2f} | {c['p50']:.1f} / {c['p99']:.1f} | "
-            f"{o['p50']:.1f} / {o['p99']:.1f} | {c['errors']}/{o['errors']} |")
+            f"| {label} | {name} | {concurrency} | {n['qps']:.1f} | {c['qps']:.1f} | "
+            f"{o['qps']:.1f} | {n['qps'] / o['qps']:.2f} ({c['qps'] / o['qps']:.2f}) | "
+            f"{n['p50']:.1f} / {n['p99']:.1f} | {c['p50']:.1f} / {c['p99']:.1f} | "
+            f"{o['p50']:.1f} / {o['p99']:.1f} | {errors} |")
     lines += memory_lines
     lines += ["", "Queries (the lookup's entity is caor:kazakhstan for the essay, "
               "caor:state-5-1 for the synthetic graph):", ""]

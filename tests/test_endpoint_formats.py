@@ -105,3 +105,20 @@ def test_construct_is_capped_too(endpoint_dataset):
         answer = engine.query("CONSTRUCT WHERE { ?s ?p ?o }", graph_format=fmt.BY_NAME["ntriples"])
         assert (answer.count, answer.truncated) == (3, True)
         assert len(answer.body.splitlines()) == 3
+
+
+def test_answer_cache_serves_repeats_until_the_data_changes(endpoint_dataset):
+    with QueryEngine(endpoint_dataset, workers=1, cache_bytes=1 << 20) as engine:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        first = engine.query(query)
+        assert engine.query(query) is first
+        engine.update("INSERT DATA { <urn:x:s> <urn:x:p> <urn:x:o> }")
+        after = engine.query(query)
+        assert after is not first
+        assert json.loads(after.body)["results"]["bindings"][0]["n"]["value"] == \
+            str(int(json.loads(first.body)["results"]["bindings"][0]["n"]["value"]) + 1)
+
+
+def test_no_cache_when_capacity_is_zero(endpoint_dataset):
+    with QueryEngine(endpoint_dataset, workers=1, cache_bytes=0) as engine:
+        assert engine.query("ASK {}") is not engine.query("ASK {}")

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -331,6 +332,44 @@ def _worker_main(conn, nquads: str, memory_mb: int) -> None:
 
 # ---- the pool, in the server process ----------------------------------------------------
 
+class AnswerCache:
+    """Answers by (query, dataset, formats, data version), least recently used first out.
+
+    The served data changes only through the update log, whose length is part of the
+    key, so a cached answer is never stale. ``capacity`` bytes of bodies (0 = off); one
+    answer may take at most an eighth of it."""
+
+    def __init__(self, capacity: int):
+        self.capacity, self.size = capacity, 0
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        if not self.capacity:
+            return None
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[0]
+
+    def put(self, key, value, size: int) -> None:
+        if not self.capacity or size > self.capacity // 8:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (value, size)
+            self.size += size
+            while self.size > self.capacity:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.size -= dropped
+
+
 @dataclass
 class _Worker:
     process: subprocess.Popen
@@ -348,7 +387,8 @@ class QueryEngine:
 
     def __init__(self, nquads: Path, workers: int = 2, timeout: float = 10.0,
                  max_rows: int = 10_000, allowlist: frozenset[str] = frozenset(),
-                 worker_memory_mb: int = 0, start_timeout: float = 300.0):
+                 worker_memory_mb: int = 0, start_timeout: float = 300.0,
+                 cache_bytes: int = 0):
         self.nquads = Path(nquads)
         if not self.nquads.is_file():
             raise EvaluationError(f"dataset file not found: {self.nquads}")
@@ -360,6 +400,7 @@ class QueryEngine:
         self._closed = False
         self.triples = 0
         self.respawns = 0
+        self._cache = AnswerCache(cache_bytes)
         self._all: list[_Worker] = []
         self._all_lock = threading.Lock()
         starting = [self._start() for _ in range(max(1, workers))]
@@ -457,14 +498,20 @@ class QueryEngine:
               graph_format: fmt.Format | None = fmt.DEFAULT[fmt.GRAPH],
               timeout: float | None = None) -> Answer:
         """Evaluate ``text`` and serialise at most ``max_rows`` rows (or triples)."""
-        check_remote_references(text, self.allowlist)
         formats = (solutions_format.name if solutions_format else None,
                    graph_format.name if graph_format else None)
+        key = (text, choice, formats, len(self._log))  # the log only grows: a data version
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        check_remote_references(text, self.allowlist)
         reply = self._call("query", (text, choice, formats, self.max_rows),
                            self._bounded(timeout))
         if reply[0] == "ok":
             _, form, body, name, truncated, count = reply
-            return Answer(body, fmt.BY_NAME[name], form, truncated, count)
+            answer = Answer(body, fmt.BY_NAME[name], form, truncated, count)
+            self._cache.put(key, answer, len(body))
+            return answer
         raise self._failure(reply)
 
     def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, object] = {
     "CAONTO_WORKERS": 0,  # query worker processes; 0 = one per CPU (at least 2, at most 8)
     "CAONTO_WORKER_MEMORY_MB": 0,  # address-space cap per worker; 0 = no cap
     "CAONTO_THREADS": 8,  # waitress threads (serve only)
+    "CAONTO_CACHE_MB": 32,  # answers kept for repeated queries; 0 = no cache
 }
 
 # Blueprints other modules contribute; each module exposes ``blueprint`` (or ``bp``).
@@ -127,7 +128,8 @@ def create_app(config: dict | None = None):
                          workers=app.config["CAONTO_WORKERS"] or default_workers(),
                          timeout=float(app.config["CAONTO_QUERY_TIMEOUT"]),
                          max_rows=int(app.config["CAONTO_MAX_ROWS"]), allowlist=allow,
-                         worker_memory_mb=int(app.config["CAONTO_WORKER_MEMORY_MB"]))
+                         worker_memory_mb=int(app.config["CAONTO_WORKER_MEMORY_MB"]),
+                         cache_bytes=int(float(app.config["CAONTO_CACHE_MB"]) * 1024 * 1024))
     app.extensions["caonto"] = sparql.EndpointState(engine, dataset)
     app.extensions["caonto.engine"] = engine  # the handle other blueprints query through
 
