@@ -136,7 +136,8 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_write_and_no_partial_one(tm
         name = next(iter(acknowledged))
         query = urllib.parse.quote(
             "ASK { GRAPH <https://w3id.org/caonto/graph/inferred> { ?state "
-            f"<https://w3id.org/caonto/def/hasMembership> <https://w3id.org/caonto/id/membership-{name}> }} }}")
+            "<https://w3id.org/caonto/def/hasMembership> "
+            f"<https://w3id.org/caonto/id/membership-{name}> }} }}")
         with urllib.request.urlopen(server.base + "sparql?query=" + query, timeout=30) as r:
             assert b"true" in r.read()
     finally:

@@ -152,7 +152,8 @@ def test_where_clauses_see_the_protected_graphs(client):
         INSERT {{ GRAPH <{graph_iri('where')}> {{ <https://w3id.org/caonto/id/membership-where>
                   rdfs:comment ?name }} }}
         WHERE {{ GRAPH <https://w3id.org/caonto/graph/essay> {{
-                  <https://w3id.org/caonto/id/kazakhstan> rdfs:label ?name FILTER(lang(?name) = "en") }} }}"""
+                  <https://w3id.org/caonto/id/kazakhstan> rdfs:label ?name
+                  FILTER(lang(?name) = "en") }} }}"""
     response = client.post("/update", data=text.encode(), headers=UPDATE)
     assert response.status_code == 200, response.data
     assert any("comment" in str(p) for _s, p, _o in served(client, "where"))
