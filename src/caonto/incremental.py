@@ -32,7 +32,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from caonto.inference import _is_external_same_as, _is_publishable, publishable
 from caonto.namespaces import bind_prefixes
-from caonto.pipeline import Asserted, CheckResult, check
+from caonto.pipeline import Asserted, CheckResult, _finding_key, check
 from caonto.reasoner import Closure, Unsupported
 from caonto.validation import ValidationReport, Violation, _show, _violations, load_shapes
 
@@ -48,6 +48,7 @@ class IncrementalResult:
     affected: int = 0  # focus nodes re-validated
     incremental: bool = True  # False when the full check had to run
     _inferred: Graph | None = None
+    _all_violations: list = field(default_factory=list)  # known findings included
     _checker: "IncrementalChecker | None" = None
 
     @property
@@ -72,7 +73,8 @@ class IncrementalChecker:
     """
 
     def __init__(self, asserted: Iterable, shapes: Graph | None = None,
-                 base_report: ValidationReport | None = None):
+                 base_report: ValidationReport | None = None,
+                 known_findings: frozenset = frozenset()):
         self._asserted: set = set()
         self._external_same: dict = {}
         reasoning = []
@@ -88,9 +90,14 @@ class IncrementalChecker:
         if base_report is None:
             base_report = self._validate_nodes(None)
         self._violations: list[Violation] = list(base_report.violations)
+        # As in pipeline.check: findings the project's own data has are not the writer's.
+        self._known = known_findings or frozenset(_finding_key(v) for v in self._violations)
 
     @classmethod
     def from_asserted(cls, asserted: Asserted, *graphs: Graph, **options) -> "IncrementalChecker":
+        """The state ``asserted`` plus accepted ``graphs`` (the base report is computed)."""
+        if graphs:
+            options.setdefault("known_findings", asserted.known_findings)
         return cls((t for g in (asserted.ontology, asserted.data, *graphs) for t in g), **options)
 
     # -- the check --
@@ -113,7 +120,7 @@ class IncrementalChecker:
             for s, p, o in new_asserted:
                 if _is_external_same_as((s, p, o)):
                     self._external_same.setdefault(s, set()).add(o)
-            self._violations = list(result.report.violations)
+            self._violations = result._all_violations
         else:
             self._closure.rollback(derived, savepoint)
         return result
@@ -133,9 +140,10 @@ class IncrementalChecker:
                             + report.violations,
                             key=lambda v: (v.focus_node, v.result_path or "", v.message))
         conforms = not any(v.severity == "Violation" for v in violations)
-        return IncrementalResult(ValidationReport(conforms, violations, report.graph), [],
+        shown_to_writer = [v for v in violations if _finding_key(v) not in self._known]
+        return IncrementalResult(ValidationReport(conforms, shown_to_writer, report.graph), [],
                                  added_inferred, removed_inferred, affected=len(affected),
-                                 _checker=self)
+                                 _all_violations=violations, _checker=self)
 
     def inferred_graph(self, result: IncrementalResult | None = None) -> Graph:
         """The publishable closure of the accepted state (plus ``result``'s additions)."""
@@ -153,9 +161,11 @@ class IncrementalChecker:
         for triple in (*self._asserted, *new_asserted):
             everything.add(triple)
         result: CheckResult = check(Asserted(ontology=Graph(), data=everything))
+        every = list(result.report.violations)
+        result.report.violations = [v for v in every if _finding_key(v) not in self._known]
         if commit and result.ok:
             self._asserted.update(new_asserted)
-            self._violations = list(result.report.violations)
+            self._violations = every
         try:
             self._closure = Closure(t for t in self._asserted if not _is_external_same_as(t))
         except Unsupported:

@@ -1,0 +1,96 @@
+"""Incremental write checks give the same answer as the full ``pipeline.check``."""
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from caonto.incremental import IncrementalChecker
+from caonto.namespaces import CAO, CAOR
+from caonto.pipeline import check, load_asserted
+
+from tests.contrib_samples import membership
+
+FIXTURES = sorted((Path(__file__).resolve().parent / "shapes").glob("*-false.ttl"))
+
+
+@cache
+def asserted():
+    return load_asserted()
+
+
+def fresh_checker() -> IncrementalChecker:
+    return IncrementalChecker.from_asserted(asserted())
+
+
+@cache
+def shared_checker() -> IncrementalChecker:
+    return fresh_checker()  # tests that only try (never commit) can share one
+
+
+def summary(result):
+    violations = sorted((v.focus_node, v.result_path, v.value, v.message, v.severity)
+                        for v in result.report.violations)
+    return result.ok, result.report.conforms, result.inconsistencies, violations
+
+
+def parse(turtle: str) -> Graph:
+    return Graph().parse(data=turtle, format="turtle")
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_broken_shape_examples_get_the_full_checks_verdict(fixture):
+    contribution = Graph().parse(fixture)
+    full = check(asserted(), contribution)
+    quick = shared_checker().check(contribution)
+    assert full.report.violations or full.inconsistencies  # each example breaks a shape
+    assert summary(quick) == summary(full)
+    assert quick.affected < 200  # it looked at the neighbourhood, not the dataset
+    if not full.inconsistencies:
+        assert set(quick.inferred) == set(full.inferred)
+
+
+def test_a_valid_contribution_passes_with_the_same_closure():
+    contribution = parse(membership("inc-1"))
+    full, quick = check(asserted(), contribution), shared_checker().check(contribution)
+    assert full.ok and quick.ok and quick.incremental
+    assert summary(quick) == summary(full)
+    assert set(quick.inferred) == set(full.inferred)
+    assert (CAOR.kazakhstan, CAO.hasMembership, CAOR["membership-inc-1"]) in quick.inferred_added
+
+
+def test_trying_a_write_leaves_the_accepted_state_alone():
+    checker = fresh_checker()
+    before = set(checker.inferred_graph())
+    bad = parse(membership("inc-bad", source=None))
+    assert not checker.check(bad, commit=True).ok
+    clash = parse("<https://w3id.org/caonto/id/kazakhstan> a "
+                  "<https://w3id.org/caonto/def/Person> .")
+    assert checker.check(clash, commit=True).inconsistencies
+    assert set(checker.inferred_graph()) == before
+
+
+def test_committed_writes_build_on_each_other_like_the_full_check():
+    checker = fresh_checker()
+    first = parse(membership("inc-a"))
+    second = parse(membership("inc-b", state="kyrgyzstan"))
+    assert checker.check(first, commit=True).ok
+    quick = checker.check(second)
+    full = check(asserted(), first, second)
+    assert summary(quick) == summary(full)
+    assert set(quick.inferred) == set(full.inferred)
+    assert (CAOR["membership-inc-a"], RDF.type, CAO.Membership) in checker._asserted
+
+
+def test_constructs_outside_the_fast_reasoner_fall_back_to_the_full_check():
+    checker = fresh_checker()
+    restriction = parse("""
+        @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        <https://w3id.org/caonto/def/Neighbour> owl:equivalentClass [ a owl:Restriction ;
+            owl:onProperty <https://w3id.org/caonto/def/sharesBorderWith> ;
+            owl:someValuesFrom <https://w3id.org/caonto/def/State> ] .""")
+    quick = checker.check(restriction)
+    assert not quick.incremental
+    assert summary(quick) == summary(check(asserted(), restriction))
