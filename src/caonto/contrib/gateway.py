@@ -95,17 +95,38 @@ def _now() -> datetime:
 
 
 class Gateway:
-    """Owns the contributed graphs of one server process. Construct, then ``start()``."""
+    """Owns the contributed graphs of one server process. Construct, then ``start()``.
 
-    def __init__(self, storage: GraphStorage, asserted: Asserted, base_inferred: Graph,
+    ``load_base`` returns the built dataset's asserted graphs and closure; it is called
+    once, when first needed (a read-only server without contributions never needs it,
+    which matters for large datasets)."""
+
+    def __init__(self, storage: GraphStorage, load_base: Callable[[], tuple[Asserted, Graph]],
                  publish: Publish, clock: Callable[[], datetime] = _now):
-        self.storage, self.asserted, self.publish, self.clock = storage, asserted, publish, clock
-        self._base_inferred = base_inferred
+        self.storage, self.publish, self.clock = storage, publish, clock
+        self._load_base = load_base
+        self._base: tuple[Asserted, Graph] | None = None
+        self._base_lock = threading.Lock()
         self._lock = threading.Lock()  # serialises writes: plan, check, commit, publish
-        self._snapshot = Snapshot({}, {}, base_inferred)
+        self._snapshot: Snapshot | None = None
+
+    def _base_graphs(self) -> tuple[Asserted, Graph]:
+        with self._base_lock:
+            if self._base is None:
+                self._base = self._load_base()
+            return self._base
+
+    @property
+    def asserted(self) -> Asserted:
+        return self._base_graphs()[0]
 
     @property
     def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            inferred = self._base_graphs()[1]
+            with self._base_lock:
+                if self._snapshot is None:
+                    self._snapshot = Snapshot({}, {}, inferred)
         return self._snapshot
 
     def start(self) -> None:
@@ -115,13 +136,13 @@ class Gateway:
         consistent with the ontology (it changed since they were accepted), they are
         still served, with the essay's own closure, and a warning is logged."""
         stored = self.storage.load()
+        if not stored:
+            return  # the served store already holds the build's closure
         graphs = {iri: content for iri, (content, _meta) in stored.items()}
         meta = {iri: m for iri, (_content, m) in stored.items()}
-        inferred = self._base_inferred
-        if not graphs:
-            return  # the served store already holds the build's closure
+        asserted, inferred = self._base_graphs()
         try:
-            inferred = infer(self.asserted.union(*graphs.values()))
+            inferred = infer(asserted.union(*graphs.values()))
         except InconsistencyError as error:
             log.warning("stored contributions are inconsistent with the ontology; "
                         "serving them without their closure: %s", error)
@@ -138,9 +159,9 @@ class Gateway:
         replayed on the next start.
         """
         if dry_run:
-            return self._prepare(self._snapshot, plan, contributor, dry_run=True)[0]
+            return self._prepare(self.snapshot, plan, contributor, dry_run=True)[0]
         with self._lock:
-            outcome, new = self._prepare(self._snapshot, plan, contributor, dry_run=False)
+            outcome, new = self._prepare(self.snapshot, plan, contributor, dry_run=False)
             if new is None:
                 return outcome
             changed = {iri: None if new.graphs.get(iri) is None else

@@ -81,13 +81,12 @@ def _start(setup_state) -> None:
     root = Path(_setting(app, "CAONTO_CONTRIB_DIR") or contrib_dir())
     # Without tokens nothing can be written: read what is there, take no lock.
     storage = GraphStorage(root, writable=tokens.enabled)
-    asserted, base_inferred = asserted_from_nquads(nquads)
 
     def publish(graphs) -> None:
         engine.replace_graphs({iri: to_ntriples(g) if g is not None and len(g) else None
                                for iri, g in graphs.items()})
 
-    gateway = Gateway(storage, asserted, base_inferred, publish)
+    gateway = Gateway(storage, lambda: asserted_from_nquads(nquads), publish)
     gateway.start()
     app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads)
 

@@ -1,0 +1,96 @@
+"""The gateway on its own: plan → check → commit → publish, with a recording publisher."""
+
+from functools import cache
+
+import pytest
+from rdflib import Graph
+
+from caonto.build import build_dataset
+from caonto.contrib.gateway import Gateway, Rejected, WriteRefused, asserted_from_nquads
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphStorage
+from caonto.namespaces import GRAPH_INFERRED
+from tests.contrib_samples import ALICE, CONTRIB, membership
+
+
+@cache
+def base():
+    return asserted_from_nquads(build_dataset().nquads)
+
+
+def turtle(text: str) -> Graph:
+    return Graph().parse(data=text, format="turtle")
+
+
+class Recorder:
+    def __init__(self):
+        self.published: list[dict] = []
+
+    def __call__(self, graphs) -> None:
+        self.published.append(dict(graphs))
+
+
+def gateway(directory, publish=None, load=base) -> Gateway:
+    return Gateway(GraphStorage(directory), load, publish or Recorder())
+
+
+def test_nothing_stored_means_nothing_loaded_or_published(tmp_path):
+    calls = []
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder, load=lambda: calls.append(1) or base())
+    gate.start()
+    assert calls == [] and recorder.published == []
+    gate.storage.close()
+
+
+def test_accepted_write_is_committed_then_published_with_closure_and_log(tmp_path):
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    outcome = gate.submit(lambda snapshot: {CONTRIB + "g": turtle(membership("g"))}, ALICE)
+    assert outcome.created == [CONTRIB + "g"] and outcome.changed == {CONTRIB + "g": 7}
+    assert (tmp_path / "g.trig").exists()
+    [published] = recorder.published
+    assert set(published) == {CONTRIB + "g", str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
+    assert len(published[str(GRAPH_INFERRED)]) > len(base()[1])  # closure grew
+    gate.storage.close()
+    # A new process: start() serves the stored graph with a closure computed again.
+    again = Recorder()
+    restarted = gateway(tmp_path, again)
+    restarted.start()
+    assert set(again.published[0][CONTRIB + "g"]) == set(turtle(membership("g")))
+    assert set(again.published[0][str(GRAPH_INFERRED)]) == set(published[str(GRAPH_INFERRED)])
+    restarted.storage.close()
+
+
+@pytest.mark.parametrize("plan, error", [
+    (lambda s: {CONTRIB + "bad": turtle(membership("bad", source=None))}, Rejected),
+    (lambda s: (_ for _ in ()).throw(WriteRefused(404, "no such graph")), WriteRefused),
+])
+def test_refused_writes_store_and_publish_nothing(tmp_path, plan, error):
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    before = gate.snapshot
+    with pytest.raises(error):
+        gate.submit(plan, ALICE)
+    assert gate.snapshot is before and recorder.published == []
+    assert [p.name for p in tmp_path.iterdir()] == ["lock"]
+    gate.storage.close()
+
+
+def test_a_failed_disk_write_publishes_nothing(tmp_path):
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    (tmp_path / "blocked.trig").mkdir()  # the graph's file cannot be renamed into place
+    with pytest.raises(OSError):
+        gate.submit(lambda s: {CONTRIB + "blocked": turtle(membership("b"))}, ALICE)
+    assert recorder.published == [] and gate.snapshot.graphs == {}
+    gate.storage.close()
+
+
+def test_dry_run_checks_but_neither_stores_nor_publishes(tmp_path):
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    outcome = gate.submit(lambda s: {CONTRIB + "d": turtle(membership("d"))}, ALICE,
+                          dry_run=True)
+    assert outcome.dry_run and outcome.result.ok
+    assert recorder.published == [] and not (tmp_path / "d.trig").exists()
+    gate.storage.close()
