@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_serve_command(commands)
+    from caonto.remote import add_publish_command  # needs only pyoxigraph
+    add_publish_command(commands)
     return parser
 
 

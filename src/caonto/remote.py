@@ -1,0 +1,368 @@
+"""caonto on top of another triple store: publish the dataset to it, and query through it.
+
+``publish`` loads the built dataset into any SPARQL 1.1 Graph Store Protocol server: one
+``PUT ?graph=IRI`` (N-Triples) per named graph, which replaces that graph whole, so
+publishing twice leaves the same data.
+
+``RemoteEngine`` has the interface of ``caonto.store.QueryEngine`` (``query``,
+``solutions``, ``update``, ``replace_graphs``, ``close``) but forwards SPARQL over HTTP
+to a SPARQL 1.1 query endpoint (and an update endpoint for writes). Answers come back
+as SPARQL JSON results or N-Triples and are re-written by pyoxigraph in the format the
+client negotiated, capped at ``max_rows`` exactly as the local engine caps them. The
+served default dataset (the union of all graphs, or all but ``caog:inferred`` without
+inference) is named to the remote with ``default-graph-uri``/``named-graph-uri``, which
+every SPARQL 1.1 store understands, whatever its own default graph is.
+
+Limits: the timeout bounds how long caonto waits (connect + whole answer); it cannot
+stop the remote's evaluation — give the store its own timeout (Oxigraph
+``--timeout-s``, Fuseki ``arq:queryTimeout``, GraphDB ``query-timeout``, Virtuoso
+``MaxQueryExecutionTime``). Answers larger than ``max_bytes`` are refused.
+"""
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from caonto.namespaces import GRAPH_INFERRED, PREFIXES
+from caonto.store import (
+    Answer,
+    DatasetChoice,
+    EvaluationError,
+    NotAcceptable,
+    QuerySyntaxError,
+    QueryTimeout,
+    _capped_solutions,
+    check_remote_references,
+)
+from caonto.web import formats as fmt
+
+_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+_GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+class RemoteError(EvaluationError):
+    """The remote store could not be reached or answered with an error."""
+
+
+@dataclass(frozen=True)
+class RemoteEndpoints:
+    """Where a store takes queries, updates and Graph Store Protocol requests."""
+
+    query: str
+    update: str | None = None
+    store: str | None = None  # Graph Store Protocol base (``?graph=`` is appended)
+
+    @classmethod
+    def oxigraph(cls, base: str) -> "RemoteEndpoints":
+        """An Oxigraph server at ``base`` (http://host:port): /query, /update, /store."""
+        base = base.rstrip("/")
+        return cls(base + "/query", base + "/update", base + "/store")
+
+
+def _request(method: str, url: str, body: bytes | None, headers: dict, timeout: float,
+             max_bytes: int) -> tuple[int, str, bytes]:
+    """One HTTP exchange, bounded by ``timeout`` in total; (status, media type, body).
+
+    Raises QueryTimeout past the deadline, RemoteError when the store is unreachable or
+    the body exceeds ``max_bytes``. HTTP error statuses are returned, not raised."""
+    deadline = time.monotonic() + timeout
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (operator's URL)
+    except urllib.error.HTTPError as error:
+        response = error
+    except (TimeoutError, socket.timeout):
+        raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise RemoteError(f"the remote store at {url} is unreachable: {reason}") from None
+    with response:
+        chunks, size = [], 0
+        try:
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise RemoteError(f"the remote answer exceeds {max_bytes} bytes; "
+                                      "add a LIMIT")
+                if time.monotonic() > deadline:
+                    raise QueryTimeout(f"the remote store's answer took more than {timeout:g} s")
+                chunks.append(chunk)
+        except (TimeoutError, socket.timeout):
+            raise QueryTimeout(f"the remote store's answer took more than {timeout:g} s") \
+                from None
+        media = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        return response.status, media, b"".join(chunks)
+
+
+class RemoteEngine:
+    """The QueryEngine interface over a remote SPARQL 1.1 store.
+
+    ``query`` raises QuerySyntaxError (the remote's 400, with its message), QueryRefused,
+    QueryTimeout, NotAcceptable and RemoteError (an EvaluationError)."""
+
+    def __init__(self, endpoints: RemoteEndpoints, timeout: float = 10.0,
+                 max_rows: int = 10_000, allowlist: frozenset[str] = frozenset(),
+                 max_bytes: int = 256 * 1024 * 1024, headers: dict | None = None):
+        self.endpoints, self.timeout, self.max_rows = endpoints, timeout, max_rows
+        self.allowlist, self.max_bytes = frozenset(allowlist), max_bytes
+        self.headers = dict(headers or {})  # e.g. Authorization for the remote store
+        self.nquads: Path | None = None
+        self._log: list = []  # grows on every write: pages key their caches on it
+        self._graphs: list[str] | None = None
+        self._lock = threading.Lock()
+        self.triples = self._count()
+
+    # -- the QueryEngine interface --
+    def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
+              solutions_format: fmt.Format | None = fmt.DEFAULT[fmt.SOLUTIONS],
+              graph_format: fmt.Format | None = fmt.DEFAULT[fmt.GRAPH],
+              timeout: float | None = None) -> Answer:
+        """Forward ``text`` and re-serialise at most ``max_rows`` rows (or triples)."""
+        result = self._evaluate(text, choice, timeout)
+        if isinstance(result, bool):
+            if solutions_format is None:
+                raise NotAcceptable("ask")
+            return Answer(fmt.write_boolean(solutions_format, result), solutions_format,
+                          "ask", False, 1)
+        if isinstance(result, ox.QuerySolutions):
+            if solutions_format is None:
+                raise NotAcceptable("select")
+            body, count, truncated = _capped_solutions(result, solutions_format, self.max_rows)
+            return Answer(body, solutions_format, "select", truncated, count)
+        if graph_format is None:
+            raise NotAcceptable("construct")
+        triples = result[:self.max_rows + 1]
+        truncated = len(triples) > self.max_rows
+        del triples[self.max_rows:]
+        if graph_format.rdf_format.supports_datasets:
+            triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                       for t in triples]
+        body = ox.serialize(triples, format=graph_format.rdf_format, prefixes=PREFIXES)
+        return Answer(body, graph_format, "graph", truncated, len(triples))
+
+    def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
+                  timeout: float | None = None) -> tuple[list[str], list[tuple]]:
+        """Run a SELECT for Python callers (pages): variable names and rows of terms."""
+        result = self._evaluate(text, choice, timeout)
+        if not isinstance(result, ox.QuerySolutions):
+            raise EvaluationError("not a SELECT query")
+        names = [v.value for v in result.variables]
+        rows = []
+        for solution in result:
+            if len(rows) >= self.max_rows:
+                break
+            rows.append(tuple(solution[n] for n in names))
+        return names, rows
+
+    def update(self, text: str, timeout: float | None = None) -> None:
+        """Forward a SPARQL Update. Raises RemoteError when no update endpoint is set."""
+        check_remote_references(text, self.allowlist)
+        self._update(text, timeout)
+
+    def replace_graphs(self, graphs: dict[str, bytes | None]) -> None:
+        """Replace whole named graphs (IRI -> N-Triples bytes, None drops one): by Graph
+        Store Protocol PUT/DELETE when a store endpoint is set, else by SPARQL Update."""
+        with self._lock:
+            for iri, data in graphs.items():
+                if self.endpoints.store:
+                    put_graph(self.endpoints.store, iri, data, self._bounded(None),
+                              headers=self.headers)
+                else:
+                    self._update(_replacement_update(iri, data), None)
+            self._written()
+
+    def worker_pids(self) -> list[int]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- helpers --
+    def _bounded(self, timeout: float | None) -> float:
+        return self.timeout if timeout is None else min(timeout, self.timeout)
+
+    def _written(self) -> None:
+        self._log = self._log + [len(self._log)]  # a new list: a new data version
+        self._graphs = None
+
+    def _update(self, text: str, timeout: float | None) -> None:
+        if not self.endpoints.update:
+            raise RemoteError("this server has no update endpoint for its remote store")
+        body = urllib.parse.urlencode({"update": text}).encode()
+        status, _, payload = _request(
+            "POST", self.endpoints.update, body,
+            {**self.headers, "Content-Type": "application/x-www-form-urlencoded"},
+            self._bounded(timeout), self.max_bytes)
+        if status == 400:
+            raise QuerySyntaxError(_message(payload))
+        if status >= 300:
+            raise RemoteError(f"the remote store refused the update ({status}): "
+                              f"{_message(payload)}")
+        self._written()
+
+    def _dataset(self, choice: DatasetChoice) -> list[tuple[str, str]]:
+        if choice.default_graphs is not None or choice.named_graphs is not None:
+            return ([("default-graph-uri", g) for g in choice.default_graphs or ()]
+                    + [("named-graph-uri", g) for g in choice.named_graphs or ()])
+        graphs = self._named_graphs()
+        if not choice.inference:
+            graphs = [g for g in graphs if g != str(GRAPH_INFERRED)]
+        if not graphs:
+            return []
+        return ([("default-graph-uri", g) for g in graphs]
+                + [("named-graph-uri", g) for g in graphs])
+
+    def _named_graphs(self) -> list[str]:
+        graphs = self._graphs
+        if graphs is None:
+            _, rows = self._raw_select(_GRAPHS_QUERY, [])
+            graphs = self._graphs = sorted(row[0].value for row in rows if row[0] is not None)
+        return graphs
+
+    def _count(self) -> int:
+        _, rows = self._raw_select(_COUNT_QUERY, [])
+        return int(rows[0][0].value) if rows and rows[0][0] is not None else 0
+
+    def _raw_select(self, text: str, dataset: list) -> tuple[list[str], list[tuple]]:
+        result = self._send(text, dataset, self.timeout)
+        names = [v.value for v in result.variables]
+        return names, [tuple(s[n] for n in names) for s in result]
+
+    def _evaluate(self, text: str, choice: DatasetChoice, timeout: float | None):
+        check_remote_references(text, self.allowlist)
+        return self._send(text, self._dataset(choice), self._bounded(timeout))
+
+    def _send(self, text: str, dataset: list, timeout: float):
+        """POST the query; a bool, QuerySolutions or a list of triples."""
+        body = urllib.parse.urlencode([("query", text), *dataset]).encode()
+        status, media, payload = _request(
+            "POST", self.endpoints.query, body,
+            {**self.headers, "Accept": _ACCEPT,
+             "Content-Type": "application/x-www-form-urlencoded"}, timeout, self.max_bytes)
+        if status == 400:
+            raise QuerySyntaxError(_message(payload))
+        if status >= 300:
+            raise RemoteError(f"the remote store failed ({status}): {_message(payload)}")
+        try:
+            if media in ("application/sparql-results+json", "application/json"):
+                result = ox.parse_query_results(payload, ox.QueryResultsFormat.JSON)
+                return bool(result) if isinstance(result, ox.QueryBoolean) else result
+            if media in ("application/sparql-results+xml", "application/xml"):
+                result = ox.parse_query_results(payload, ox.QueryResultsFormat.XML)
+                return bool(result) if isinstance(result, ox.QueryBoolean) else result
+            rdf_format = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
+            return list(ox.parse(payload, format=rdf_format))
+        except (SyntaxError, ValueError) as error:
+            raise RemoteError(f"the remote store's answer ({media}) is unreadable: {error}") \
+                from None
+
+
+def _message(payload: bytes) -> str:
+    text = payload.decode("utf-8", "replace").strip()
+    return text[:2000] or "(no message)"
+
+
+def _replacement_update(iri: str, data: bytes | None) -> str:
+    text = f"DROP SILENT GRAPH <{iri}>"
+    if data:
+        text += f" ;\nINSERT DATA {{ GRAPH <{iri}> {{\n{data.decode('utf-8')}\n}} }}"
+    return text
+
+
+# ---- publishing ------------------------------------------------------------------------------
+
+def put_graph(store_url: str, graph: str, ntriples: bytes | None, timeout: float,
+              headers: dict | None = None) -> int:
+    """PUT (or, for None, DELETE) one named graph through the Graph Store Protocol.
+
+    Returns the HTTP status. Raises RemoteError for a failure status or no connection."""
+    separator = "&" if "?" in store_url else "?"
+    url = f"{store_url}{separator}{urllib.parse.urlencode({'graph': graph})}"
+    if ntriples is None:
+        status, _, payload = _request("DELETE", url, None, dict(headers or {}), timeout, 1 << 20)
+        if status == 404:
+            return status  # already absent
+    else:
+        status, _, payload = _request(
+            "PUT", url, ntriples, {**(headers or {}), "Content-Type": "application/n-triples"},
+            timeout, 1 << 20)
+    if status >= 300:
+        raise RemoteError(f"the store refused {graph} ({status}): {_message(payload)}")
+    return status
+
+
+def graphs_of(nquads: Path) -> dict[str, bytes]:
+    """The named graphs of an N-Quads file as N-Triples bytes (default-graph quads are
+    not published: caonto's dataset has none)."""
+    grouped: dict[str, list] = {}
+    for quad in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS):
+        if isinstance(quad.graph_name, ox.NamedNode):
+            grouped.setdefault(quad.graph_name.value, []).append(quad.triple)
+    return {name: ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+            for name, triples in grouped.items()}
+
+
+def publish(nquads: Path, store_url: str, timeout: float = 600.0,
+            headers: dict | None = None) -> dict[str, int]:
+    """PUT every named graph of ``nquads`` to ``store_url``; triples per graph published.
+
+    Raises RemoteError (nothing is rolled back: graphs already PUT stay replaced)."""
+    counts = {}
+    for name, payload in graphs_of(nquads).items():
+        put_graph(store_url, name, payload, timeout, headers)
+        counts[name] = payload.count(b"\n")
+    return counts
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+def _auth_headers(args) -> dict:
+    return {"Authorization": args.authorization} if getattr(args, "authorization", None) else {}
+
+
+def _cmd_publish(args) -> int:
+    from caonto.build import build_dataset
+
+    nquads = Path(args.dataset) if args.dataset else build_dataset().nquads
+    try:
+        counts = publish(nquads, args.to, timeout=args.timeout, headers=_auth_headers(args))
+    except (RemoteError, QueryTimeout) as error:
+        print(f"caonto publish: {error}", flush=True)
+        return 2
+    for name, count in counts.items():
+        print(f"  {count:>8}  {name}")
+    print(json.dumps({"published_to": args.to, "graphs": len(counts),
+                      "triples": sum(counts.values())}))
+    return 0
+
+
+def add_publish_command(subparsers) -> None:
+    """Add ``publish`` to the caonto CLI's subparsers."""
+    command = subparsers.add_parser(
+        "publish", help="load the dataset's named graphs into a Graph Store Protocol server")
+    command.add_argument("--to", required=True, metavar="URL",
+                         help="the store's Graph Store Protocol endpoint, e.g. "
+                              "http://127.0.0.1:7878/store (Oxigraph), "
+                              "http://127.0.0.1:3030/ds/data (Fuseki)")
+    command.add_argument("--dataset", metavar="FILE.nq",
+                         help="publish this N-Quads file instead of the built dataset")
+    command.add_argument("--timeout", type=float, default=600.0,
+                         help="seconds per graph (default 600)")
+    command.add_argument("--authorization", metavar="VALUE",
+                         help="an Authorization header for the store, e.g. 'Basic ...'")
+    command.set_defaults(run=_cmd_publish)

@@ -1,0 +1,170 @@
+"""caonto against a real Oxigraph server (PyPI ``oxigraph``) started on loopback:
+``caonto publish --to``, the RemoteEngine, and ``caonto serve --store``."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from caonto.cli import main
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED
+from caonto.remote import RemoteEndpoints, RemoteEngine, RemoteError, graphs_of, publish
+from caonto.store import DatasetChoice, NotAcceptable, QueryRefused, QuerySyntaxError
+from caonto.web import formats as fmt
+
+from tests.conftest import free_port, wait_until_serving
+
+OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) \
+    or shutil.which("oxigraph")
+pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server is not installed")
+
+
+def start_oxigraph(directory: Path):
+    port = free_port()
+    log = open(directory / "oxigraph.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(directory / "db"),
+                                "--bind", f"127.0.0.1:{port}"], stdout=log,
+                               stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_serving(base + "/query?query=ASK%7B%7D", process, limit=60)
+    return process, base, log
+
+
+def stop(process, log=None) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if log:
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory):
+    """Base URL of a real Oxigraph server holding nothing yet."""
+    process, base, log = start_oxigraph(tmp_path_factory.mktemp("oxigraph"))
+    yield base
+    stop(process, log)
+
+
+@pytest.fixture(scope="module")
+def published(oxigraph, endpoint_dataset):
+    """The endpoint fixture dataset, published to the Oxigraph server by the CLI."""
+    code = main(["publish", "--to", oxigraph + "/store", "--dataset", str(endpoint_dataset)])
+    assert code == 0
+    return oxigraph
+
+
+@pytest.fixture(scope="module")
+def engine(published):
+    return RemoteEngine(RemoteEndpoints.oxigraph(published), timeout=5.0, max_rows=50)
+
+
+def remote_count(base: str, graph: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    url = base + "/query?" + urllib.parse.urlencode({"query": query})
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(json.load(response)["results"]["bindings"][0]["n"]["value"])
+
+
+# -- publish -------------------------------------------------------------------------------
+
+def test_publish_puts_every_named_graph_whole(published, endpoint_dataset):
+    local = graphs_of(endpoint_dataset)
+    assert {str(GRAPH_ESSAY), str(GRAPH_INFERRED)} <= set(local)
+    for name, payload in local.items():
+        expected = len(list(ox.parse(payload, format=ox.RdfFormat.N_TRIPLES)))
+        assert remote_count(published, name) == expected
+    counts = publish(endpoint_dataset, published + "/store")  # again: PUT replaces
+    assert remote_count(published, str(GRAPH_ESSAY)) == counts[str(GRAPH_ESSAY)]
+
+
+def test_publish_to_nothing_listening_fails_cleanly(endpoint_dataset):
+    with pytest.raises(RemoteError, match="unreachable"):
+        publish(endpoint_dataset, f"http://127.0.0.1:{free_port()}/store", timeout=3)
+
+
+# -- the remote engine -----------------------------------------------------------------------
+
+def test_select_is_rewritten_in_the_negotiated_format(engine):
+    answer = engine.query("SELECT ?s WHERE { ?s a <https://w3id.org/caonto/def/State> } "
+                          "ORDER BY ?s LIMIT 3", solutions_format=fmt.BY_NAME["csv"])
+    lines = answer.body.decode().splitlines()
+    assert answer.form == "select" and lines[0] == "s" and len(lines) == 4
+    assert lines[1].startswith("https://w3id.org/caonto/id/state-")
+
+
+def test_row_cap_truncates_and_says_so(engine):
+    answer = engine.query("SELECT * WHERE { ?s ?p ?o }", solutions_format=fmt.BY_NAME["json"])
+    assert answer.truncated and answer.count == 50
+
+
+def test_inference_can_be_left_out(engine):
+    ask = "ASK { ?s <https://w3id.org/caonto/def/sharesBorderWith> ?o }"  # only inferred
+    assert engine.query(ask, solutions_format=fmt.BY_NAME["json"]).body.count(b"true") == 1
+    plain = engine.query(ask, DatasetChoice(inference=False),
+                         solutions_format=fmt.BY_NAME["json"])
+    assert b"false" in plain.body
+
+
+def test_construct_comes_back_as_turtle(engine):
+    answer = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/Summit> } "
+                          "LIMIT 2", graph_format=fmt.BY_NAME["turtle"])
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.TURTLE))
+    assert answer.form == "graph" and len(triples) == 2
+
+
+def test_errors_keep_their_kind(engine):
+    with pytest.raises(QuerySyntaxError):
+        engine.query("SELECT WHERE {")
+    with pytest.raises(QueryRefused):
+        engine.query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+    with pytest.raises(NotAcceptable):
+        engine.query("ASK {}", solutions_format=None)
+
+
+def test_replace_graphs_writes_through_the_graph_store_protocol(engine, published):
+    graph = "https://w3id.org/caonto/graph/contrib/remote-test"
+    triple = b"<https://w3id.org/caonto/id/r> <http://www.w3.org/2000/01/rdf-schema#label> \"r\" .\n"
+    engine.replace_graphs({graph: triple})
+    assert remote_count(published, graph) == 1
+    names, rows = engine.solutions(f"SELECT ?l WHERE {{ GRAPH <{graph}> {{ ?s ?p ?l }} }}")
+    assert names == ["l"] and rows[0][0].value == "r"
+    engine.replace_graphs({graph: None})
+    assert remote_count(published, graph) == 0
+
+
+# -- caonto serve --store ----------------------------------------------------------------------
+
+def test_serve_on_a_remote_store(published, endpoint_dataset, tmp_path):
+    port = free_port()
+    env = {**os.environ, "CAONTO_DATASET": str(endpoint_dataset), "CAONTO_QUERY_TIMEOUT": "5"}
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caonto.cli", "serve", "--port", str(port),
+         "--store", published + "/query", "--store-update", published + "/update",
+         "--store-gsp", published + "/store"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until_serving(base + "sparql?query=ASK%7B%7D", process)
+        query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
+        request = urllib.request.Request(base + "sparql?" + query,
+                                         headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            count = int(json.load(response)["results"]["bindings"][0]["n"]["value"])
+        assert count == sum(1 for _ in ox.parse(path=str(endpoint_dataset),
+                                                format=ox.RdfFormat.N_QUADS))
+        with urllib.request.urlopen(base + "id/state-0-0", timeout=10) as page:
+            assert b"State 0-0" in page.read()  # pages read through the remote store
+    finally:
+        stop(process, log)
