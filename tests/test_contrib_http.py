@@ -383,3 +383,30 @@ def test_writes_are_off_without_tokens(tmp_path):
         assert not (tmp_path / "c").exists()  # a read-only server creates nothing
     finally:
         app.extensions["caonto"].engine.close()
+
+
+def test_blank_nodes_stay_connected_and_apart_across_graphs(client):
+    body = membership("bn") + (PREFIXES + "caor:membership-bn rdfs:seeAlso _:b0 .\n"
+                               '_:b0 rdfs:label "note"@en .\n')
+    for name in ("bn-1", "bn-2"):
+        response = client.put(f"/store?graph={graph_iri(name)}", data=body.encode(),
+                              headers=TURTLE)
+        assert response.status_code == 201, response.data
+    query = """SELECT (COUNT(DISTINCT ?b) AS ?n) WHERE { GRAPH ?g {
+        <https://w3id.org/caonto/id/membership-bn>
+            <http://www.w3.org/2000/01/rdf-schema#seeAlso> ?b .
+        ?b <http://www.w3.org/2000/01/rdf-schema#label> "note"@en } }"""
+    answer = client.post("/sparql", data={"query": query},
+                         headers={"Accept": "text/csv"}).data.decode()
+    assert answer.split() == ["n", "2"]  # connected inside each graph, distinct between them
+
+
+def test_protocol_details(client):
+    assert client.head(f"/store?graph={graph_iri('put')}").status_code == 200
+    union = client.get("/store?default", headers={"Accept": "application/n-triples"})
+    assert union.status_code == 200 and b"membership-put" in union.data
+    assert client.get("/store?graph=https://example.org/none").status_code == 404
+    assert client.get("/store").status_code == 400
+    response = client.post("/update", data={"update": "CLEAR ALL",
+                                            "using-graph-uri": graph_iri("put")}, headers=AUTH)
+    assert response.status_code == 400 and b"USING" in response.data

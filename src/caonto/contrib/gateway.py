@@ -1,7 +1,8 @@
 """The one way contributions change: plan → validate → store durably → publish.
 
 A write is a *plan*: a function from the current ``Snapshot`` to the contributed graphs
-it changes (IRI → new content, None to delete). Under one lock the gateway runs the
+it changes (IRI → new content, None to delete); it returns new graphs and never changes
+the snapshot's, which readers may hold. Under one lock the gateway runs the
 plan, checks the would-be dataset with ``caonto.pipeline.check`` — the same code path as
 ``caonto validate``: ontology + essay data + every contributed graph + their OWL-RL
 closure must be consistent and conform to the shapes — then commits the changed graph
