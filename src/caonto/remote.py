@@ -366,3 +366,38 @@ def add_publish_command(subparsers) -> None:
     command.add_argument("--authorization", metavar="VALUE",
                          help="an Authorization header for the store, e.g. 'Basic ...'")
     command.set_defaults(run=_cmd_publish)
+
+
+# ---- caonto serve --store ------------------------------------------------------------------
+
+STORE_SETTINGS = {"store": "CAONTO_STORE", "store_update": "CAONTO_STORE_UPDATE",
+                  "store_gsp": "CAONTO_STORE_GSP"}
+
+
+def add_store_options(serve_parser) -> None:
+    """``caonto serve --store URL [--store-update URL] [--store-gsp URL]``."""
+    serve_parser.add_argument("--store", metavar="URL",
+                              help="serve from this remote SPARQL 1.1 query endpoint "
+                                   "(CAONTO_STORE) instead of local worker processes")
+    serve_parser.add_argument("--store-update", metavar="URL",
+                              help="the remote store's SPARQL 1.1 update endpoint, for writes "
+                                   "(CAONTO_STORE_UPDATE)")
+    serve_parser.add_argument("--store-gsp", metavar="URL",
+                              help="the remote store's Graph Store Protocol endpoint, for "
+                                   "contributed graphs (CAONTO_STORE_GSP)")
+
+
+def store_config(args) -> dict:
+    """The CAONTO_STORE* settings given on the command line."""
+    return {key: getattr(args, option) for option, key in STORE_SETTINGS.items()
+            if getattr(args, option, None)}
+
+
+def engine_from_settings(settings: dict, allowlist: frozenset[str]) -> RemoteEngine:
+    """The RemoteEngine the CAONTO_STORE* settings describe. Raises RemoteError when the
+    store cannot be reached (the server then does not start)."""
+    endpoints = RemoteEndpoints(query=str(settings["CAONTO_STORE"]),
+                                update=str(settings.get("CAONTO_STORE_UPDATE") or "") or None,
+                                store=str(settings.get("CAONTO_STORE_GSP") or "") or None)
+    return RemoteEngine(endpoints, timeout=float(settings["CAONTO_QUERY_TIMEOUT"]),
+                        max_rows=int(settings["CAONTO_MAX_ROWS"]), allowlist=allowlist)

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, object] = {
     "CAONTO_WORKER_MEMORY_MB": 0,  # address-space cap per worker; 0 = no cap
     "CAONTO_THREADS": 8,  # waitress threads (serve only)
     "CAONTO_CACHE_MB": 32,  # answers kept for repeated queries; 0 = no cache
+    "CAONTO_STORE": "",  # a remote SPARQL 1.1 query endpoint to serve from (caonto.remote)
+    "CAONTO_STORE_UPDATE": "",  # its SPARQL 1.1 update endpoint (writes); optional
+    "CAONTO_STORE_GSP": "",  # its Graph Store Protocol endpoint (contributed graphs); optional
 }
 
 # Blueprints other modules contribute; each module exposes ``blueprint`` (or ``bp``).
@@ -124,12 +127,16 @@ def create_app(config: dict | None = None):
     app.config["MAX_CONTENT_LENGTH"] = app.config["CAONTO_MAX_REQUEST_BYTES"]
     dataset = _served_dataset(app.config)
     allow = frozenset(str(app.config["CAONTO_SERVICE_ALLOWLIST"]).replace(",", " ").split())
-    engine = QueryEngine(dataset.nquads,
-                         workers=app.config["CAONTO_WORKERS"] or default_workers(),
-                         timeout=float(app.config["CAONTO_QUERY_TIMEOUT"]),
-                         max_rows=int(app.config["CAONTO_MAX_ROWS"]), allowlist=allow,
-                         worker_memory_mb=int(app.config["CAONTO_WORKER_MEMORY_MB"]),
-                         cache_bytes=int(float(app.config["CAONTO_CACHE_MB"]) * 1024 * 1024))
+    if app.config["CAONTO_STORE"]:  # queries go to a remote SPARQL store (caonto.remote)
+        from caonto.remote import engine_from_settings
+        engine = engine_from_settings(app.config, allow)
+    else:
+        engine = QueryEngine(dataset.nquads,
+                             workers=app.config["CAONTO_WORKERS"] or default_workers(),
+                             timeout=float(app.config["CAONTO_QUERY_TIMEOUT"]),
+                             max_rows=int(app.config["CAONTO_MAX_ROWS"]), allowlist=allow,
+                             worker_memory_mb=int(app.config["CAONTO_WORKER_MEMORY_MB"]),
+                             cache_bytes=int(float(app.config["CAONTO_CACHE_MB"]) * 1024 * 1024))
     app.extensions["caonto"] = sparql.EndpointState(engine, dataset)
     app.extensions["caonto.engine"] = engine  # the handle other blueprints query through
 

@@ -36,6 +36,8 @@ def _config(args: argparse.Namespace) -> dict:
                         ("workers", "CAONTO_WORKERS"), ("threads", "CAONTO_THREADS")):
         if getattr(args, option) is not None:
             config[key] = getattr(args, option)
+    from caonto.remote import store_config  # --store URL: serve from a remote SPARQL store
+    config.update(store_config(args))
     return config
 
 
@@ -66,7 +68,8 @@ def _serve_many(args: argparse.Namespace) -> int:
     """Start ``args.processes`` single servers sharing the port; stop them all together."""
     command = [sys.executable, "-m", "caonto.cli", "serve", "--host", args.host,
                "--port", str(args.port), "--processes", "1", "--_reuse-port"]
-    for option in ("dataset", "timeout", "max_rows", "workers", "threads"):
+    for option in ("dataset", "timeout", "max_rows", "workers", "threads", "store",
+                   "store_update", "store_gsp"):
         if getattr(args, option) is not None:
             command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     children = [subprocess.Popen(command) for _ in range(args.processes)]
@@ -112,4 +115,6 @@ def add_serve_command(subparsers) -> None:
                        help="serve this N-Quads file instead of the built dataset")
     serve.add_argument("--_reuse-port", dest="_reuse_port", action="store_true",
                        help=argparse.SUPPRESS)
+    from caonto.remote import add_store_options  # --store, --store-update, --store-gsp
+    add_store_options(serve)
     serve.set_defaults(run=_run)
