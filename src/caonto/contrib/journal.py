@@ -67,7 +67,9 @@ class JournalDir:
         self.root, self.writable, self._lock = Path(root), writable, None
         self.recovered = self._failed = ""
         if writable:
-            self.root.mkdir(parents=True, exist_ok=True)
+            if not self.root.is_dir():
+                self.root.mkdir(parents=True)
+                _fsync_dir(self.root.parent)  # the new directory's own entry, durably
         elif not self.root.is_dir():
             return
         try:
