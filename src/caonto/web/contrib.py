@@ -89,6 +89,9 @@ def _start(setup_state) -> None:
     gateway = Gateway(storage, lambda: asserted_from_nquads(nquads), publish)
     gateway.start()
     app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads)
+    app.logger.info("contributions: %s; writes %s", root,
+                    f"on for {len(tokens.entries)} token(s)" if tokens.enabled
+                    else "off (no CAONTO_TOKENS / CAONTO_TOKENS_FILE)")
 
 
 def _state() -> ContribState:
