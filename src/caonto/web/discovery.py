@@ -52,11 +52,13 @@ def _integer(value: int) -> ox.Literal:
 
 
 def _graph_counts() -> dict[str, int]:
-    cache = state().cache
-    if "counts" not in cache:
-        _, rows = state().engine.solutions(
+    cache, engine = state().cache, state().engine
+    version = len(engine._log)  # contributions change the counts; the log length is a version
+    if cache.get("counts_version") != version:
+        _, rows = engine.solutions(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         cache["counts"] = {g.value: int(n.value) for g, n in rows}
+        cache["counts_version"] = version
     return cache["counts"]
 
 
