@@ -49,6 +49,8 @@ def _serve_one(args: argparse.Namespace, reuse_port: bool) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(_config(args))
     sock = _listening_socket(args.host, args.port, reuse_port)
+    # SIGTERM is a normal stop: unwind, so that the query workers are closed below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if not reuse_port:
         print(f"caonto: SPARQL endpoint on http://{args.host}:{args.port}/sparql "
               f"({app.extensions['caonto'].engine.triples} triples)", file=sys.stderr,
@@ -87,7 +89,8 @@ def _serve_many(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         stop()
         codes = [child.wait() for child in children]
-    return max(codes, default=0)
+    failed = [code for code in codes if code not in (0, -signal.SIGTERM)]
+    return failed[0] if failed else 0
 
 
 def _run(args: argparse.Namespace) -> int:
