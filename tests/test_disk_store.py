@@ -1,0 +1,62 @@
+"""The shared on-disk store: built once, reused while the data is unchanged, readable by
+many processes at once, and identical in content to the N-Quads file."""
+
+import os
+import subprocess
+import sys
+
+import pyoxigraph as ox
+
+from caonto.disk_store import is_current, location_for, open_read_only, prepare, writable_copy
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def count(store) -> int:
+    return int(next(iter(store.query(COUNT)))["n"].value)
+
+
+def test_prepared_store_holds_the_file_and_is_reused(endpoint_dataset, tmp_path):
+    source = tmp_path / "data.nq"
+    source.write_bytes(endpoint_dataset.read_bytes())
+    directory = prepare(source)
+    assert directory == location_for(source) and is_current(directory, source)
+    quads = sum(1 for _ in ox.parse(path=str(source), format=ox.RdfFormat.N_QUADS))
+    assert count(open_read_only(directory)) == quads
+    marker = (directory / "caonto-source.json").stat().st_mtime_ns
+    assert prepare(source) == directory  # unchanged data: nothing rebuilt
+    assert (directory / "caonto-source.json").stat().st_mtime_ns == marker
+
+
+def test_a_changed_file_is_rebuilt(endpoint_dataset, tmp_path):
+    source = tmp_path / "data.nq"
+    source.write_bytes(endpoint_dataset.read_bytes())
+    directory = prepare(source)
+    with open(source, "a", encoding="utf-8") as handle:
+        handle.write("<urn:x> <urn:p> <urn:y> <https://w3id.org/caonto/graph/essay> .\n")
+    os.utime(source, ns=(0, 1))  # a different mtime whatever the clock's resolution
+    assert not is_current(directory, source)
+    store = open_read_only(prepare(source))
+    assert store.query("ASK { GRAPH ?g { <urn:x> <urn:p> <urn:y> } }")
+
+
+def test_several_processes_read_it_at_once(endpoint_dataset, tmp_path):
+    source = tmp_path / "data.nq"
+    source.write_bytes(endpoint_dataset.read_bytes())
+    directory = prepare(source)
+    held = open_read_only(directory)  # this process keeps it open meanwhile
+    code = ("import sys, pyoxigraph as ox; s = ox.Store.read_only(sys.argv[1]); "
+            f"print(next(iter(s.query({COUNT!r})))['n'].value)")
+    outputs = [subprocess.run([sys.executable, "-c", code, str(directory)], capture_output=True,
+                              text=True, timeout=60, check=True).stdout.strip()
+               for _ in range(2)]
+    assert outputs == [str(count(held))] * 2
+
+
+def test_writes_go_to_an_in_memory_copy(endpoint_dataset, tmp_path):
+    source = tmp_path / "data.nq"
+    source.write_bytes(endpoint_dataset.read_bytes())
+    shared = open_read_only(prepare(source))
+    copy = writable_copy(source)
+    copy.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+    assert count(copy) == count(shared) + 1
