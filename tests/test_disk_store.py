@@ -60,3 +60,25 @@ def test_writes_go_to_an_in_memory_copy(endpoint_dataset, tmp_path):
     copy = writable_copy(source)
     copy.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
     assert count(copy) == count(shared) + 1
+
+
+def test_the_query_engine_serves_from_the_shared_store_and_still_takes_writes(
+        endpoint_dataset, tmp_path):
+    from caonto.store import QueryEngine
+    from caonto.web import formats as fmt
+
+    source = tmp_path / "data.nq"
+    source.write_bytes(endpoint_dataset.read_bytes())
+    engine = QueryEngine(source, workers=2, timeout=20, disk_store=True)
+    try:
+        assert is_current(location_for(source), source)
+        ask = "ASK { GRAPH <urn:contrib> { <urn:a> <urn:b> <urn:c> } }"
+        json_format = fmt.BY_NAME["json"]
+        assert b"false" in engine.query(ask, solutions_format=json_format).body
+        engine.replace_graphs({"urn:contrib": b"<urn:a> <urn:b> <urn:c> .\n"})
+        for _ in range(4):  # whichever worker answers has replayed the write
+            assert b"true" in engine.query(ask, solutions_format=json_format).body
+    finally:
+        engine.close()
+    assert count(open_read_only(location_for(source))) == \
+        sum(1 for _ in ox.parse(path=str(source), format=ox.RdfFormat.N_QUADS))  # untouched

@@ -291,11 +291,15 @@ def _replace_graphs(store: ox.Store, graphs: dict) -> None:
                          for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
 
 
-def _worker_main(conn, nquads: str, memory_mb: int) -> None:
+def _worker_main(conn, nquads: str, memory_mb: int, disk: str = "") -> None:
     """Load the data, say ready, then answer requests until the pipe closes."""
     _limit_memory(memory_mb)
-    store = ox.Store()
-    store.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)
+    if disk:  # the shared on-disk store (caonto.disk_store) until a write needs a copy
+        from caonto.disk_store import open_read_only
+        store, shared = open_read_only(Path(disk)), True
+    else:
+        store, shared = ox.Store(), False
+        store.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)
     conn.send(("ready", len(store)))
     graphs_cache: dict = {}
     while True:
@@ -305,6 +309,9 @@ def _worker_main(conn, nquads: str, memory_mb: int) -> None:
             return
         updates, operation, args = message
         try:
+            if shared and (updates or operation == "update"):
+                from caonto.disk_store import writable_copy
+                store, shared = writable_copy(Path(nquads)), False
             for update in updates:
                 if isinstance(update, dict):
                     _replace_graphs(store, update)
@@ -388,10 +395,15 @@ class QueryEngine:
     def __init__(self, nquads: Path, workers: int = 2, timeout: float = 10.0,
                  max_rows: int = 10_000, allowlist: frozenset[str] = frozenset(),
                  worker_memory_mb: int = 0, start_timeout: float = 300.0,
-                 cache_bytes: int = 0):
+                 cache_bytes: int = 0, disk_store: bool = False):
         self.nquads = Path(nquads)
         if not self.nquads.is_file():
             raise EvaluationError(f"dataset file not found: {self.nquads}")
+        # disk_store: workers share one read-only on-disk copy (caonto.disk_store)
+        self._disk = ""
+        if disk_store:
+            from caonto.disk_store import prepare
+            self._disk = str(prepare(self.nquads))
         self.timeout, self.max_rows, self.allowlist = timeout, max_rows, frozenset(allowlist)
         self._memory_mb, self._start_timeout = worker_memory_mb, start_timeout
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -416,7 +428,8 @@ class QueryEngine:
         with theirs:
             process = subprocess.Popen(
                 [sys.executable, "-m", "caonto.store", str(theirs.fileno()), str(self.nquads),
-                 str(self._memory_mb)], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+                 str(self._memory_mb), self._disk], pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL)
         return process, Connection(ours.detach())
 
     def _await_ready(self, process, conn) -> _Worker:
@@ -586,4 +599,5 @@ def default_workers() -> int:
 
 
 if __name__ == "__main__":  # a query worker: python -m caonto.store FD NQUADS MEMORY_MB
-    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], int(sys.argv[3]))
+    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], int(sys.argv[3]),
+                 sys.argv[4] if len(sys.argv) > 4 else "")

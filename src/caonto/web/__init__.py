@@ -21,9 +21,10 @@ DEFAULTS: dict[str, object] = {
     "CAONTO_MAX_REQUEST_BYTES": 1_048_576,  # request bodies and query strings, then 413/414
     "CAONTO_SERVICE_ALLOWLIST": "",  # space-separated IRIs SERVICE/FROM/LOAD may name
     "CAONTO_WORKERS": 0,  # query worker processes; 0 = one per CPU (at least 2, at most 8)
-    "CAONTO_WORKER_MEMORY_MB": 0,  # address-space cap per worker; 0 = no cap
+    "CAONTO_WORKER_MEMORY_MB": 4096,  # address-space cap per worker (>= 512); 0 = no cap
     "CAONTO_THREADS": 8,  # waitress threads (serve only)
     "CAONTO_CACHE_MB": 32,  # answers kept for repeated queries; 0 = no cache
+    "CAONTO_DISK_STORE": "auto",  # workers share one on-disk store: on, off, auto (> 50 MB)
     "CAONTO_STORE": "",  # a remote SPARQL 1.1 query endpoint to serve from (caonto.remote)
     "CAONTO_STORE_UPDATE": "",  # its SPARQL 1.1 update endpoint (writes); optional
     "CAONTO_STORE_GSP": "",  # its Graph Store Protocol endpoint (contributed graphs); optional
@@ -111,6 +112,15 @@ def _open_cors_for_reads(response):
     return response
 
 
+def _use_disk_store(settings: dict, nquads: Path) -> bool:
+    """CAONTO_DISK_STORE: "on", "off", or "auto" = on for files over 50 MB (~300k
+    triples), where a copy per worker starts to cost gigabytes (docs/scale.md)."""
+    choice = str(settings["CAONTO_DISK_STORE"]).strip().lower()
+    if choice in ("auto", ""):
+        return Path(nquads).stat().st_size > 50 * 1024 * 1024
+    return choice in ("1", "true", "yes", "on")
+
+
 def create_app(config: dict | None = None):
     """Build the app and start its query engine (stop it with ``app.extensions
     ["caonto"].engine.close()``). Raises ValueError for bad settings, EvaluationError
@@ -136,7 +146,8 @@ def create_app(config: dict | None = None):
                              timeout=float(app.config["CAONTO_QUERY_TIMEOUT"]),
                              max_rows=int(app.config["CAONTO_MAX_ROWS"]), allowlist=allow,
                              worker_memory_mb=int(app.config["CAONTO_WORKER_MEMORY_MB"]),
-                             cache_bytes=int(float(app.config["CAONTO_CACHE_MB"]) * 1024 * 1024))
+                             cache_bytes=int(float(app.config["CAONTO_CACHE_MB"]) * 1024 * 1024),
+                             disk_store=_use_disk_store(app.config, dataset.nquads))
     app.extensions["caonto"] = sparql.EndpointState(engine, dataset)
     app.extensions["caonto.engine"] = engine  # the handle other blueprints query through
 
