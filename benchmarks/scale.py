@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run import QUERIES, Server, drive, free_port, start_caonto, start_oxigraph
+from benchmarks.run import QUERIES, Server, drive, free_port, start_oxigraph
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -250,32 +250,61 @@ def in_child(measure: str, n: int, workdir: Path, limit: float, **flags) -> dict
 
 # ---- servers ---------------------------------------------------------------------------------
 
+def start_caonto_mode(dataset: Path, disk: str, workers: int = 2) -> Server:
+    """``caonto serve --dataset`` with CAONTO_DISK_STORE=``disk`` (on/off)."""
+    port = free_port()
+    env = dict(os.environ, CAONTO_MAX_ROWS="100000", CAONTO_QUERY_TIMEOUT="60",
+               CAONTO_CACHE_MB="0", CAONTO_DISK_STORE=disk, CAONTO_WORKERS=str(workers))
+    return Server(f"caonto-{'disk' if disk == 'on' else 'memory'}",
+                  [str(BIN / "caonto"), "serve", "--port", str(port), "--dataset",
+                   str(dataset), "--threads", "8"], f"http://127.0.0.1:{port}/sparql", env)
+
+
+def _timed_start(start) -> tuple[Server, float]:
+    began = time.perf_counter()
+    server = start()
+    return server, time.perf_counter() - began
+
+
 def serve_and_drive(n: int, workdir: Path, concurrency: list[int], max_requests: int,
                     seconds: float) -> dict:
-    """Start-up, memory, and query latency/throughput of caonto and Oxigraph server."""
+    """Start-up, memory, and query latency/throughput: caonto with a store per worker,
+    caonto with the shared on-disk store, and Oxigraph server."""
+    from caonto.disk_store import location_for
+
     dataset = _dataset(n, workdir)
+    shutil.rmtree(location_for(dataset), ignore_errors=True)
     out: dict = {"queries": {}}
-    began = time.perf_counter()
-    caonto = start_caonto(dataset, threads=8, processes=1, cache_mb=0)
-    out["caonto_start_s"] = time.perf_counter() - began
+    servers = []
     try:
-        began = time.perf_counter()
-        oxigraph = start_oxigraph(dataset, workdir)
-        out["oxigraph_load_and_start_s"] = time.perf_counter() - began
-        try:
-            for name, text in QUERIES.items():
-                query = text.replace("{entity}", LOOKUP_ENTITY)
-                for c in concurrency:
-                    for server in (caonto, oxigraph):
-                        drive(server.url, query, c, 5, 30)  # warm-up, bounded
-                        result = drive(server.url, query, c, max_requests, seconds)
-                        out["queries"][f"{name}/{c}/{server.name}"] = result
-            out["caonto_rss_mb"], out["caonto_peak_mb"] = caonto.rss_mb()
-            out["oxigraph_rss_mb"], out["oxigraph_peak_mb"] = oxigraph.rss_mb()
-        finally:
-            oxigraph.stop()
+        memory, out["caonto_start_s"] = _timed_start(lambda: start_caonto_mode(dataset, "off"))
+        servers.append(memory)
+        disk, out["disk_first_start_s"] = _timed_start(lambda: start_caonto_mode(dataset, "on"))
+        servers.append(disk)
+        oxigraph, out["oxigraph_load_and_start_s"] = _timed_start(
+            lambda: start_oxigraph(dataset, workdir))
+        servers.append(oxigraph)
+        for name, text in QUERIES.items():
+            query = text.replace("{entity}", LOOKUP_ENTITY)
+            for c in concurrency:
+                for server in servers:
+                    drive(server.url, query, c, 5, 30)  # warm-up, bounded
+                    result = drive(server.url, query, c, max_requests, seconds)
+                    out["queries"][f"{name}/{c}/{server.name}"] = result
+        out["caonto_rss_mb"], out["caonto_peak_mb"] = memory.rss_mb()
+        out["disk_rss_mb"], out["disk_peak_mb"] = disk.rss_mb()
+        out["oxigraph_rss_mb"], out["oxigraph_peak_mb"] = oxigraph.rss_mb()
     finally:
-        caonto.stop()
+        for server in servers:
+            server.stop()
+    # Restarting reuses the on-disk store; more workers cost little memory with it.
+    again, out["disk_restart_s"] = _timed_start(lambda: start_caonto_mode(dataset, "on", 4))
+    try:
+        drive(again.url, QUERIES["aggregate"], 4, 8, 60)
+        out["disk4_rss_mb"], out["disk4_peak_mb"] = again.rss_mb()
+    finally:
+        again.stop()
+    shutil.rmtree(location_for(dataset), ignore_errors=True)
     return out
 
 
@@ -364,21 +393,30 @@ def report(results: dict, args) -> str:
                   "cannot hold a literal subject, and trying a write then rolling it back "
                   "is a list of added triples in memory but a copy of the store in SPARQL."]
     lines += ["", "## Load, start-up and memory", "",
-              "| size | pyoxigraph load (memory) s | store MB | on-disk load s | on-disk MB | "
-              "read-only open s | read-only worker growth MB | caonto serve start s | "
-              "caonto serve peak MB (server + workers) | Oxigraph load + start s | "
-              "Oxigraph peak MB | caonto publish s |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "caonto serve runs 2 query workers unless noted. *memory*: each worker loads "
+              "its own in-memory copy (CAONTO_DISK_STORE=off); *disk*: the workers share "
+              "one read-only on-disk store (CAONTO_DISK_STORE=on; `auto`, the default, "
+              "picks it above 50 MB of N-Quads). Peak MB sums the server process and its "
+              "workers (VmHWM).", "",
+              "| size | pyoxigraph in-memory load s | in-memory store MB | on-disk build s | "
+              "on-disk MB | read-only open s | read-only worker growth MB | "
+              "start s: memory / disk first / disk again | peak MB: memory / disk / "
+              "disk with 4 workers | Oxigraph load + start s | Oxigraph peak MB | "
+              "caonto publish s |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"]
     for n in sizes:
         r = results[str(n)]
         st, ro, sv, pb = (r.get("stores", {}), r.get("read_only", {}), r.get("serve", {}),
                           r.get("publish", {}))
         lines.append(
             f"| {n} | {_s(st.get('memory_load_s'))} | {_s(st.get('memory_store_mb'), 0)} | "
-            f"{_s(st.get('disk_load_s'))} | {_s(st.get('disk_mb'), 0)} | {_s(ro.get('open_s'), 3)} | "
-            f"{_s(ro.get('growth_mb'), 0)} | {_s(sv.get('caonto_start_s'))} | "
-            f"{_s(sv.get('caonto_peak_mb'), 0)} | {_s(sv.get('oxigraph_load_and_start_s'))} | "
-            f"{_s(sv.get('oxigraph_peak_mb'), 0)} | {_s(pb.get('publish_s'))} |")
+            f"{_s(st.get('disk_load_s'))} | {_s(st.get('disk_mb'), 0)} | "
+            f"{_s(ro.get('open_s'), 3)} | {_s(ro.get('growth_mb'), 0)} | "
+            f"{_s(sv.get('caonto_start_s'), 1)} / {_s(sv.get('disk_first_start_s'), 1)} / "
+            f"{_s(sv.get('disk_restart_s'), 1)} | {_s(sv.get('caonto_peak_mb'), 0)} / "
+            f"{_s(sv.get('disk_peak_mb'), 0)} / {_s(sv.get('disk4_peak_mb'), 0)} | "
+            f"{_s(sv.get('oxigraph_load_and_start_s'))} | {_s(sv.get('oxigraph_peak_mb'), 0)} | "
+            f"{_s(pb.get('publish_s'))} |")
     if "essay" in results:
         e = results["essay"]
         lines += ["", f"Start-up on the real essay ({e.get('triples')} triples): a cold build "
@@ -391,19 +429,24 @@ def report(results: dict, args) -> str:
     lines += ["", "## Queries: caonto against Oxigraph server", "",
               "Same data, same queries (benchmarks/run.py: *join*, *aggregate*, *lookup*), "
               f"keep-alive HTTP, at most {args.requests} requests or {args.seconds:g} s per cell.",
-              "", "| size | query | concurrency | caonto q/s | p50 ms | p99 ms | Oxigraph q/s | "
-              "p50 ms | p99 ms | ratio |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "", "| size | query | concurrency | caonto memory q/s | p50 ms | p99 ms | "
+              "caonto disk q/s | p50 ms | p99 ms | Oxigraph q/s | p50 ms | p99 ms | "
+              "memory / Oxigraph | disk / Oxigraph |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in sizes:
         queries = results[str(n)].get("serve", {}).get("queries", {})
         for name in QUERIES:
             for c in args.concurrency:
-                a, b = queries.get(f"{name}/{c}/caonto-nocache"), queries.get(f"{name}/{c}/oxigraph")
-                if not a or not b:
+                cells = [queries.get(f"{name}/{c}/{server}")
+                         for server in ("caonto-memory", "caonto-disk", "oxigraph")]
+                if not all(cells):
                     continue
-                ratio = a["qps"] / b["qps"] if b["qps"] else float("nan")
-                lines.append(f"| {n} | {name} | {c} | {a['qps']:.1f} | {a['p50']:.1f} | "
-                             f"{a['p99']:.1f} | {b['qps']:.1f} | {b['p50']:.1f} | "
-                             f"{b['p99']:.1f} | {ratio:.2f} |")
+                a, d, b = cells
+                lines.append(
+                    f"| {n} | {name} | {c} | " + " | ".join(
+                        f"{x['qps']:.1f} | {x['p50']:.1f} | {x['p99']:.1f}" for x in cells)
+                    + f" | {a['qps'] / b['qps']:.2f} | {d['qps'] / b['qps']:.2f} |"
+                    if b["qps"] else "")
     lines += ["", "![inference and validation time per size](scale.png)", ""]
     return "\n".join(lines)
 
@@ -425,6 +468,8 @@ def plot(results: dict, path: Path) -> None:
                                     .get("write_mean_s") for n in sizes],
         "caonto serve start (stored build)": [results[str(n)].get("serve", {})
                                               .get("caonto_start_s") for n in sizes],
+        "caonto serve restart (on-disk store)": [results[str(n)].get("serve", {})
+                                                 .get("disk_restart_s") for n in sizes],
     }
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for label, values in series.items():
@@ -434,14 +479,14 @@ def plot(results: dict, path: Path) -> None:
     axes[0].set(xscale="log", yscale="log", xlabel="triples", ylabel="seconds",
                 title="Inference, validation, start-up")
     axes[0].legend(fontsize=8)
-    for server, style in (("caonto-nocache", "-"), ("oxigraph", "--")):
+    for server, style in (("caonto-memory", "-"), ("caonto-disk", ":"), ("oxigraph", "--")):
         for name in QUERIES:
             points = [(n, results[str(n)].get("serve", {}).get("queries", {})
                        .get(f"{name}/1/{server}", {}).get("p50")) for n in sizes]
             points = [(n, v) for n, v in points if v]
             if points:
                 axes[1].plot(*zip(*points), style, marker="o",
-                             label=f"{name} ({server.replace('-nocache', '')})")
+                             label=f"{name} ({server})")
     axes[1].set(xscale="log", yscale="log", xlabel="triples", ylabel="p50 latency, ms",
                 title="Query latency, concurrency 1")
     axes[1].legend(fontsize=8)
