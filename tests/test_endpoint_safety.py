@@ -10,6 +10,7 @@ import pytest
 
 from caonto.store import (
     DatasetChoice,
+    EvaluationError,
     QueryEngine,
     QueryRefused,
     QueryTimeout,
@@ -194,3 +195,14 @@ def test_unexpected_errors_are_500_without_a_trace():
     assert response.json["status"] == 500
     assert b"secret internals" not in response.data
     assert b"Traceback" not in response.data
+
+
+def test_a_memory_bomb_kills_only_its_worker(endpoint_dataset):
+    bomb = ("SELECT (STRLEN(GROUP_CONCAT(STR(?o))) AS ?x) "
+            "WHERE { ?s ?p ?o . ?a ?b ?c . ?d ?e ?f }")
+    with QueryEngine(endpoint_dataset, workers=1, timeout=60, worker_memory_mb=600) as engine:
+        [before] = engine.worker_pids()
+        with pytest.raises(EvaluationError, match="out of memory"):
+            engine.query(bomb)
+        assert not _process_exists(before)
+        assert engine.query("ASK { ?s ?p ?o }", timeout=60).body.count(b"true") == 1
