@@ -20,6 +20,7 @@ stop the remote's evaluation — give the store its own timeout (Oxigraph
 """
 
 import json
+import os
 import socket
 import threading
 import time
@@ -364,7 +365,9 @@ def add_publish_command(subparsers) -> None:
     command.add_argument("--timeout", type=float, default=600.0,
                          help="seconds per graph (default 600)")
     command.add_argument("--authorization", metavar="VALUE",
-                         help="an Authorization header for the store, e.g. 'Basic ...'")
+                         default=os.environ.get("CAONTO_STORE_AUTHORIZATION"),
+                         help="an Authorization header for the store, e.g. 'Basic ...' "
+                              "(default: CAONTO_STORE_AUTHORIZATION)")
     command.set_defaults(run=_cmd_publish)
 
 
@@ -399,5 +402,9 @@ def engine_from_settings(settings: dict, allowlist: frozenset[str]) -> RemoteEng
     endpoints = RemoteEndpoints(query=str(settings["CAONTO_STORE"]),
                                 update=str(settings.get("CAONTO_STORE_UPDATE") or "") or None,
                                 store=str(settings.get("CAONTO_STORE_GSP") or "") or None)
+    # An Authorization header for the store (e.g. "Basic ..."), from the environment only:
+    # a secret does not belong on a command line.
+    secret = os.environ.get("CAONTO_STORE_AUTHORIZATION", "")
     return RemoteEngine(endpoints, timeout=float(settings["CAONTO_QUERY_TIMEOUT"]),
-                        max_rows=int(settings["CAONTO_MAX_ROWS"]), allowlist=allowlist)
+                        max_rows=int(settings["CAONTO_MAX_ROWS"]), allowlist=allowlist,
+                        headers={"Authorization": secret} if secret else None)
