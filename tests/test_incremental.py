@@ -94,3 +94,35 @@ def test_constructs_outside_the_fast_reasoner_fall_back_to_the_full_check():
     quick = checker.check(restriction)
     assert not quick.incremental
     assert summary(quick) == summary(check(asserted(), restriction))
+
+
+class _Snapshot:
+    def __init__(self, graphs):
+        self.graphs = graphs
+
+
+def test_the_gateways_checker_follows_committed_writes_and_falls_back_on_removals():
+    from caonto.incremental import SnapshotChecker, added_only
+    from caonto.pipeline import CheckResult
+
+    checks = SnapshotChecker(asserted)  # a function: the gateway loads its base late
+    iri = "https://w3id.org/caonto/graph/contrib/g"
+    first = parse(membership("snap-1"))
+    start = _Snapshot({})
+    result = checks.check(start, {iri: first}, {iri: first}, dry_run=False)
+    assert result.ok and result.incremental
+    after_first = _Snapshot({iri: first})
+    checks.accepted(after_first)
+    held = checks._checker
+
+    both = first + parse(membership("snap-2", state="kyrgyzstan"))
+    assert added_only(after_first.graphs, {iri: both}) is not None
+    dry = checks.check(after_first, {iri: both}, {iri: both}, dry_run=True)
+    assert checks._checker is held  # no rebuild: the same accepted state
+    assert summary(dry) == summary(check(asserted(), both))
+    assert set(dry.inferred) == set(check(asserted(), both).inferred)
+
+    smaller = parse(membership("snap-3"))
+    assert added_only(after_first.graphs, {iri: smaller}) is None  # snap-1 goes away
+    full = checks.check(after_first, {iri: smaller}, {iri: smaller}, dry_run=True)
+    assert isinstance(full, CheckResult) and full.ok

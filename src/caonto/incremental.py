@@ -24,6 +24,7 @@ whole would-be dataset. The same fallback is taken when the data uses an OWL con
 the fast reasoner does not implement.
 """
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -253,3 +254,67 @@ class _Named:
 
     def __init__(self, names):
         self.namespace_manager = names
+
+
+def added_only(before: dict, changes: dict) -> list | None:
+    """The triples ``changes`` (graph IRI -> new content or None) add to ``before``, or
+    None when they also remove some (then only the full check is exact)."""
+    added = []
+    for iri, content in changes.items():
+        old = before.get(iri)
+        if content is None or len(content) == 0:
+            if old is not None and len(old):
+                return None
+            continue
+        if old is not None and any(t not in content for t in old):
+            return None
+        added.extend(t for t in content if old is None or t not in old)
+    return added
+
+
+class SnapshotChecker:
+    """The contributions gateway's checks: incremental against the accepted snapshot when
+    a write only adds triples, ``pipeline.check`` otherwise (same verdicts, see tests).
+
+    ``check`` is called with the snapshot a write starts from; ``accepted`` with the
+    snapshot a committed write produced. The checker follows only a committed chain of
+    snapshots; any other state (a failed disk write, a full check) makes it rebuild
+    lazily. Thread-safe: dry runs and writes take turns on the one closure."""
+
+    def __init__(self, asserted):
+        self._asserted = asserted  # an Asserted, or a function returning it (loaded late)
+        self._checker: IncrementalChecker | None = None
+        self._state = None  # the snapshot the checker holds; None = unknown
+        self._lock = threading.Lock()
+
+    @property
+    def asserted(self) -> Asserted:
+        return self._asserted() if callable(self._asserted) else self._asserted
+
+    def check(self, old, graphs: dict, changes: dict, dry_run: bool):
+        """pipeline.check(asserted, *graphs) for the write from ``old`` to ``graphs``."""
+        added = added_only(old.graphs, changes)
+        if added is None:
+            return check(self.asserted, *graphs.values())
+        with self._lock:
+            if self._checker is None or self._state is not old:
+                try:
+                    self._checker = IncrementalChecker.from_asserted(self.asserted,
+                                                                     *old.graphs.values())
+                except Unsupported:
+                    self._checker = self._state = None
+                    return check(self.asserted, *graphs.values())
+                self._state = old
+            result = self._checker.check(added, commit=not dry_run)
+            if result.ok:
+                _ = result.inferred  # built now, while no other check moves the closure
+            if not dry_run and result.ok:
+                self._state = None  # holds the write now; ``accepted`` names its snapshot
+            if not result.incremental:
+                self._checker = self._state = None
+            return result
+
+    def accepted(self, new) -> None:
+        with self._lock:
+            if self._checker is not None and self._state is None:
+                self._state = new

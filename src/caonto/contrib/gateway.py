@@ -29,7 +29,7 @@ from rdflib import Graph
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
-from caonto.pipeline import Asserted, CheckResult, check
+from caonto.pipeline import Asserted, CheckResult
 from caonto.rdf_io import FORMATS, read_quads, to_rdflib
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,8 @@ class Gateway:
         self._base_lock = threading.Lock()
         self._lock = threading.Lock()  # serialises writes: plan, check, commit, publish
         self._snapshot: Snapshot | None = None
+        from caonto.incremental import SnapshotChecker  # additions: checked incrementally
+        self._checks = SnapshotChecker(lambda: self.asserted)
 
     def _base_graphs(self) -> tuple[Asserted, Graph]:
         with self._base_lock:
@@ -172,6 +174,7 @@ class Gateway:
                           str(GRAPH_INFERRED): new.inferred,
                           str(GRAPH_CONTRIB_LOG): log_graph(new.meta)})
             self._snapshot = new
+            self._checks.accepted(new)
             return outcome
 
     def _prepare(self, old: Snapshot, plan, contributor: str,
@@ -187,7 +190,7 @@ class Gateway:
                 graphs.pop(iri, None)
             else:
                 graphs[iri] = content
-        result = check(self.asserted, *graphs.values())
+        result = self._checks.check(old, graphs, changes, dry_run)  # = pipeline.check
         if not result.ok:
             raise Rejected(result)
         now, meta = self.clock(), dict(old.meta)
