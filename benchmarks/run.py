@@ -294,7 +294,11 @@ def _report(rows, args) -> str:
         "worker processes one per CPU, measured without its answer cache (`CAONTO_CACHE_MB=0`, "
         "every request evaluated) and with it (32 MB: repeats of a query are served from "
         "memory). Oxigraph: `serve-read-only --union-default-graph` on a RocksDB store.",
-        "Ratio = caonto q/s / Oxigraph q/s (uncached; cached in brackets).",
+        "Ratio = caonto q/s / Oxigraph q/s (uncached; cached in brackets). caonto's floor "
+        "per request is waitress + Flask (the cached column) plus, uncached, one round trip "
+        "to a query worker process, the price of a timeout that can kill; it dominates "
+        "queries that cost Oxigraph under a millisecond. Other jobs on the machine show up "
+        "as run-to-run differences: compare the columns of one row.",
         "",
         "| dataset | query | clients | caonto q/s | cached q/s | Oxigraph q/s | ratio "
         "| caonto p50 / p99 ms | cached p50 / p99 ms | Oxigraph p50 / p99 ms | errors |",
