@@ -15,6 +15,7 @@ and ``LOAD`` IRIs itself, so :func:`check_remote_references` refuses them (and `
 IRIs that are not local graphs) before a query is handed to a worker.
 """
 
+import functools
 import itertools
 import os
 import queue
@@ -124,6 +125,13 @@ def check_remote_references(text: str, allowed: frozenset[str] = frozenset(),
     FROM NAMED need a graph under ``local_prefix`` or one in ``allowed``. The scan is
     lexical and errs on the side of refusing.
     """
+    refusal = _refusal(text, frozenset(allowed), local_prefix)
+    if refusal:
+        raise QueryRefused(refusal)
+
+
+@functools.lru_cache(maxsize=1024)  # the same query texts come back again and again
+def _refusal(text: str, allowed: frozenset[str], local_prefix: str) -> str | None:
     tokens = _tokens(text)
     prefixes = dict(PREFIXES)
     for i, (kind, value) in enumerate(tokens[:-2]):
@@ -144,11 +152,11 @@ def check_remote_references(text: str, allowed: frozenset[str] = frozenset(),
         if keyword != "FROM" and target and target in allowed:
             continue
         shown = target or (tokens[j][1] if j < len(tokens) else "nothing")
-        raise QueryRefused(
-            f"{keyword} {shown} refused: this endpoint does not read remote or file resources"
-            + (" (FROM may name the local graphs under " + local_prefix + ")"
-               if keyword == "FROM" else "")
-            + "; the operator can allow IRIs with CAONTO_SERVICE_ALLOWLIST")
+        return (f"{keyword} {shown} refused: this endpoint does not read remote or file "
+                "resources" + (" (FROM may name the local graphs under " + local_prefix + ")"
+                               if keyword == "FROM" else "")
+                + "; the operator can allow IRIs with CAONTO_SERVICE_ALLOWLIST")
+    return None
 
 
 def _resolve(token: tuple[str, str], prefixes: dict[str, str]) -> str | None:
