@@ -99,14 +99,15 @@ def test_sparqlwrapper_construct_and_describe_as_rdf(endpoint_url, fmt, media, q
         assert labels == {Literal('Қазақстан, "Орталық" Азия\tжәне\nкөрші')}
 
 
-@pytest.mark.parametrize("media,parse_format,count", [
-    ("application/n-triples", ox.RdfFormat.N_TRIPLES, 5),
-    ("application/trig", ox.RdfFormat.TRIG, 5),
-    ("application/n-quads", ox.RdfFormat.N_QUADS, 5),
+@pytest.mark.parametrize("media,parse_format", [
+    ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    ("application/trig", ox.RdfFormat.TRIG),
+    ("application/n-quads", ox.RdfFormat.N_QUADS),
 ])
-def test_sparqlwrapper_construct_in_line_and_dataset_formats(endpoint_url, media, parse_format,
-                                                             count):
-    client = _wrapper(endpoint_url, CONSTRUCT, TURTLE)
+@pytest.mark.parametrize("query,count", [(CONSTRUCT, 5), (DESCRIBE, 6)])
+def test_sparqlwrapper_graphs_in_line_and_dataset_formats(endpoint_url, media, parse_format,
+                                                          query, count):
+    client = _wrapper(endpoint_url, query, TURTLE)
     client.setOnlyConneg(True)  # no format= parameter, which would win over Accept
     client.addCustomHttpHeader("Accept", media)
     result = client.query()
