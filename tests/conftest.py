@@ -24,14 +24,19 @@ ENDPOINT_MAX_ROWS = 500
 ENDPOINT_TIMEOUT = 3.0
 ENDPOINT_MAX_REQUEST_BYTES = 64 * 1024
 # Quads whose literals stress the writers: quotes, commas, tabs, newlines, Kazakh, XML.
-_SPECIAL_QUADS = """\
-<https://w3id.org/caonto/id/special> <http://www.w3.org/2000/01/rdf-schema#label> "Қазақстан, \\"Орталық\\" Азия\\tжәне\\nкөрші" <https://w3id.org/caonto/graph/essay> .
-<https://w3id.org/caonto/id/special> <http://www.w3.org/2000/01/rdf-schema#comment> "<b>&amp; not markup</b>"@en <https://w3id.org/caonto/graph/essay> .
-<https://w3id.org/caonto/id/special> <https://w3id.org/caonto/def/startLine> "40"^^<http://www.w3.org/2001/XMLSchema#integer> <https://w3id.org/caonto/graph/essay> .
-<https://w3id.org/caonto/id/special> <https://w3id.org/caonto/def/relatedTo> _:b1 <https://w3id.org/caonto/graph/essay> .
-_:b1 <http://www.w3.org/2000/01/rdf-schema#label> "anonymous" <https://w3id.org/caonto/graph/essay> .
-<https://w3id.org/caonto/id/special> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/caonto/def/Place> <https://w3id.org/caonto/graph/inferred> .
-"""
+_ID, _RDFS = "<https://w3id.org/caonto/id/special>", "http://www.w3.org/2000/01/rdf-schema#"
+_ESSAY = "<https://w3id.org/caonto/graph/essay>"
+_INFERRED = "<https://w3id.org/caonto/graph/inferred>"
+_SPECIAL_QUADS = "".join(f"{s} {p} {o} {g} .\n" for s, p, o, g in [
+    (_ID, f"<{_RDFS}label>", '"Қазақстан, \\"Орталық\\" Азия\\tжәне\\nкөрші"', _ESSAY),
+    (_ID, f"<{_RDFS}comment>", '"<b>&amp; not markup</b>"@en', _ESSAY),
+    (_ID, "<https://w3id.org/caonto/def/startLine>",
+     '"40"^^<http://www.w3.org/2001/XMLSchema#integer>', _ESSAY),
+    (_ID, "<https://w3id.org/caonto/def/relatedTo>", "_:b1", _ESSAY),
+    ("_:b1", f"<{_RDFS}label>", '"anonymous"', _ESSAY),
+    (_ID, "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
+     "<https://w3id.org/caonto/def/Place>", _INFERRED),
+])
 
 
 def free_port() -> int:

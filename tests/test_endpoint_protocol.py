@@ -125,7 +125,8 @@ def test_construct_accept(endpoint_url, accept, expected, parse):
     assert len(parsed) == 5
 
 
-@pytest.mark.parametrize("name,expected", [("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
+@pytest.mark.parametrize("name,expected", [("csv", "text/csv"),
+                                           ("tsv", "text/tab-separated-values"),
                                            ("xml", "application/sparql-results+xml"),
                                            ("application/sparql-results+json",
                                             "application/sparql-results+json")])

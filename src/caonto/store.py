@@ -208,7 +208,7 @@ def _run(store: ox.Store, text: str, choice: DatasetChoice, formats: tuple, max_
     truncated = len(triples) > max_rows
     del triples[max_rows:]
     chosen = fmt.BY_NAME[graph_name]
-    if chosen.rdf_format.supports_datasets:  # TriG / N-Quads want quads: put them in the default graph
+    if chosen.rdf_format.supports_datasets:  # TriG / N-Quads want quads: use the default graph
         triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
     body = ox.serialize(triples, format=chosen.rdf_format, prefixes=PREFIXES)
     return ("ok", "graph", body, graph_name, truncated, len(triples))

@@ -38,8 +38,8 @@ class Format:
 
 _W3C = "http://www.w3.org/ns/formats/"
 FORMATS: tuple[Format, ...] = (
-    Format("json", SOLUTIONS, "application/sparql-results+json", "srj", _W3C + "SPARQL_Results_JSON",
-           ("application/json", "srj")),
+    Format("json", SOLUTIONS, "application/sparql-results+json", "srj",
+           _W3C + "SPARQL_Results_JSON", ("application/json", "srj")),
     Format("xml", SOLUTIONS, "application/sparql-results+xml", "srx", _W3C + "SPARQL_Results_XML",
            ("application/xml", "text/xml", "srx")),
     Format("csv", SOLUTIONS, "text/csv", "csv", _W3C + "SPARQL_Results_CSV"),
@@ -153,7 +153,8 @@ def mark_truncated(fmt: Format, body: bytes, max_rows: int) -> bytes:
     return body
 
 
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+_XML_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+             '<sparql xmlns="http://www.w3.org/2005/sparql-results#">')
 
 
 def write_boolean(fmt: Format, value: bool) -> bytes:
