@@ -36,6 +36,11 @@ LOOKUP_ENTITY = "https://w3id.org/caonto/id/state-5-1"
 # ---- measurements in a child process ---------------------------------------------------------
 
 def _peak_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries
+    ru_maxrss over exec, so a child would inherit the parent's footprint."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -511,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests, no publish")
     parser.add_argument("--out", type=Path, default=REPOSITORY / "benchmarks" / "scale-results.md")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--rerun", type=lambda s: s.split(","), default=[],
+                        help="redo these child measurements (stores, read-only, incremental) "
+                             "on an earlier run's --workdir and rewrite the report")
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--owlrl", action="store_true", help=argparse.SUPPRESS)
@@ -525,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.quick:
         args.requests, args.seconds = 100, 5.0
+    if args.rerun:
+        return rerun(args)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="caonto-scale-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {"sizes": args.sizes}
@@ -560,6 +570,24 @@ def main(argv: list[str] | None = None) -> int:
               f"(raw: {workdir / 'scale-results.json'})")
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def rerun(args) -> int:
+    """Redo some child measurements of an earlier run (kept in --workdir)."""
+    raw = args.workdir / "scale-results.json"
+    results = json.loads(raw.read_text())
+    args.sizes = results["sizes"]
+    for n in args.sizes:
+        for measure in args.rerun:
+            if measure not in ("stores", "read-only", "incremental"):
+                raise SystemExit(f"cannot rerun {measure}")
+            results[str(n)][measure.replace("-", "_")] = in_child(measure, n, args.workdir, 1200)
+            print(n, measure, results[str(n)][measure.replace("-", "_")], flush=True)
+        shutil.rmtree(args.workdir / f"disk-{n}", ignore_errors=True)
+    raw.write_text(json.dumps(results, indent=2))
+    args.out.write_text(report(results, args))
+    plot(results, args.out.with_name("scale.png"))
     return 0
 
 

@@ -82,3 +82,16 @@ def test_the_query_engine_serves_from_the_shared_store_and_still_takes_writes(
         engine.close()
     assert count(open_read_only(location_for(source))) == \
         sum(1 for _ in ox.parse(path=str(source), format=ox.RdfFormat.N_QUADS))  # untouched
+
+
+def test_auto_picks_the_shared_store_only_when_copies_would_not_fit(tmp_path):
+    from caonto.web import _use_disk_store
+
+    data = tmp_path / "big.nq"
+    with open(data, "wb") as handle:
+        handle.truncate(100 * 2**20)  # 100 MiB: a copy peaks at ~420 MB per worker
+    settings = {"CAONTO_DISK_STORE": "auto", "CAONTO_MEMORY_MB": 2048}
+    assert not _use_disk_store(settings, data, workers=2)  # 150 + 840 MB fits
+    assert _use_disk_store(settings, data, workers=8)  # 150 + 3360 MB does not
+    assert _use_disk_store({**settings, "CAONTO_DISK_STORE": "on"}, data, workers=1)
+    assert not _use_disk_store({**settings, "CAONTO_DISK_STORE": "off"}, data, workers=8)

@@ -20,6 +20,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,14 +50,24 @@ def is_current(directory: Path, nquads: Path) -> bool:
         return False
 
 
-def prepare(nquads: Path, directory: Path | None = None) -> Path:
+def prepare(nquads: Path, directory: Path | None = None, in_subprocess: bool = True) -> Path:
     """The on-disk store for ``nquads``, built now unless a current one exists.
 
-    Raises OSError when the directory cannot be written and SyntaxError for bad N-Quads.
+    The bulk load needs about as much memory as an in-memory store while it sorts; it
+    runs in a short-lived child process (``in_subprocess``) so the server does not keep
+    that peak. Raises OSError when the directory cannot be written or the build fails.
     """
     nquads = Path(nquads)
     directory = Path(directory) if directory else location_for(nquads)
     if is_current(directory, nquads):
+        return directory
+    if in_subprocess:
+        done = subprocess.run([sys.executable, "-m", "caonto.disk_store", str(nquads),
+                               str(directory)], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+        if done.returncode != 0 or not is_current(directory, nquads):
+            raise OSError(f"building the on-disk store {directory} failed: "
+                          f"{(done.stderr.strip().splitlines() or ['no message'])[-1]}")
         return directory
     building = directory.with_name(directory.name + f".building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
@@ -82,3 +94,7 @@ def writable_copy(nquads: Path) -> ox.Store:
     store = ox.Store()
     store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     return store
+
+
+if __name__ == "__main__":  # python -m caonto.disk_store FILE.nq DIRECTORY (see prepare)
+    prepare(Path(sys.argv[1]), Path(sys.argv[2]), in_subprocess=False)

@@ -24,7 +24,8 @@ DEFAULTS: dict[str, object] = {
     "CAONTO_WORKER_MEMORY_MB": 4096,  # address-space cap per worker (>= 512); 0 = no cap
     "CAONTO_THREADS": 8,  # waitress threads (serve only)
     "CAONTO_CACHE_MB": 32,  # answers kept for repeated queries; 0 = no cache
-    "CAONTO_DISK_STORE": "auto",  # workers share one on-disk store: on, off, auto (> 50 MB)
+    "CAONTO_DISK_STORE": "auto",  # workers share one on-disk store: on, off, auto (see below)
+    "CAONTO_MEMORY_MB": 2048,  # what the server may use; "auto" picks the disk store beyond
     "CAONTO_STORE": "",  # a remote SPARQL 1.1 query endpoint to serve from (caonto.remote)
     "CAONTO_STORE_UPDATE": "",  # its SPARQL 1.1 update endpoint (writes); optional
     "CAONTO_STORE_GSP": "",  # its Graph Store Protocol endpoint (contributed graphs); optional
@@ -112,12 +113,15 @@ def _open_cors_for_reads(response):
     return response
 
 
-def _use_disk_store(settings: dict, nquads: Path) -> bool:
-    """CAONTO_DISK_STORE: "on", "off", or "auto" = on for files over 50 MB (~300k
-    triples), where a copy per worker starts to cost gigabytes (docs/scale.md)."""
+def _use_disk_store(settings: dict, nquads: Path, workers: int) -> bool:
+    """CAONTO_DISK_STORE: "on", "off", or "auto": on when a copy per worker would not fit
+    in CAONTO_MEMORY_MB. Measured (benchmarks/scale-results.md): a worker peaks at about
+    4.2x the N-Quads file size while it loads, the server process at ~150 MB. The shared
+    on-disk store costs far less memory but answers joins several times slower."""
     choice = str(settings["CAONTO_DISK_STORE"]).strip().lower()
     if choice in ("auto", ""):
-        return Path(nquads).stat().st_size > 50 * 1024 * 1024
+        size_mb = Path(nquads).stat().st_size / 2**20
+        return 150 + workers * 4.2 * size_mb > float(settings["CAONTO_MEMORY_MB"])
     return choice in ("1", "true", "yes", "on")
 
 
@@ -137,17 +141,17 @@ def create_app(config: dict | None = None):
     app.config["MAX_CONTENT_LENGTH"] = app.config["CAONTO_MAX_REQUEST_BYTES"]
     dataset = _served_dataset(app.config)
     allow = frozenset(str(app.config["CAONTO_SERVICE_ALLOWLIST"]).replace(",", " ").split())
+    workers = app.config["CAONTO_WORKERS"] or default_workers()
     if app.config["CAONTO_STORE"]:  # queries go to a remote SPARQL store (caonto.remote)
         from caonto.remote import engine_from_settings
         engine = engine_from_settings(app.config, allow)
     else:
-        engine = QueryEngine(dataset.nquads,
-                             workers=app.config["CAONTO_WORKERS"] or default_workers(),
+        engine = QueryEngine(dataset.nquads, workers=workers,
                              timeout=float(app.config["CAONTO_QUERY_TIMEOUT"]),
                              max_rows=int(app.config["CAONTO_MAX_ROWS"]), allowlist=allow,
                              worker_memory_mb=int(app.config["CAONTO_WORKER_MEMORY_MB"]),
                              cache_bytes=int(float(app.config["CAONTO_CACHE_MB"]) * 1024 * 1024),
-                             disk_store=_use_disk_store(app.config, dataset.nquads))
+                             disk_store=_use_disk_store(app.config, dataset.nquads, workers))
     app.extensions["caonto"] = sparql.EndpointState(engine, dataset)
     app.extensions["caonto.engine"] = engine  # the handle other blueprints query through
 
