@@ -168,3 +168,43 @@ def test_serve_on_a_remote_store(published, endpoint_dataset, tmp_path):
             assert b"State 0-0" in page.read()  # pages read through the remote store
     finally:
         stop(process, log)
+
+
+def test_contributions_are_validated_and_written_to_the_remote_store(tmp_path):
+    """The write gateway on a remote store: a valid contribution lands there with its
+    closure; an invalid one is refused (422) and the store is left alone."""
+    from caonto.build import build_dataset
+    from caonto.web import create_app
+
+    from tests.contrib_samples import CONTRIB, TOKEN, TOKENS_SETTING, membership
+
+    process, base, log = start_oxigraph(tmp_path)
+    app = None
+    try:
+        publish(build_dataset().nquads, base + "/store")
+        app = create_app({"CAONTO_STORE": base + "/query", "CAONTO_STORE_UPDATE": base + "/update",
+                          "CAONTO_STORE_GSP": base + "/store", "CAONTO_TOKENS": TOKENS_SETTING,
+                          "CAONTO_CONTRIB_DIR": str(tmp_path / "contrib")})
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"}
+        accepted = client.put(f"/store?graph={CONTRIB}remote",
+                              data=membership("remote").encode(), headers=headers)
+        assert accepted.status_code == 201, accepted.data
+        assert remote_count(base, CONTRIB + "remote") == 7
+        inferred = ("ASK { GRAPH <https://w3id.org/caonto/graph/inferred> { "
+                    "<https://w3id.org/caonto/id/kazakhstan> "
+                    "<https://w3id.org/caonto/def/hasMembership> "
+                    "<https://w3id.org/caonto/id/membership-remote> } }")
+        answer = client.post("/sparql", data={"query": inferred},
+                             headers={"Accept": "application/sparql-results+json"})
+        assert answer.get_json()["boolean"] is True
+        refused = client.put(f"/store?graph={CONTRIB}unsourced",
+                             data=membership("unsourced", source=None).encode(), headers=headers)
+        assert refused.status_code == 422
+        assert remote_count(base, CONTRIB + "unsourced") == 0
+    finally:
+        if app is not None:
+            if "caonto.contrib" in app.extensions:
+                app.extensions["caonto.contrib"].close()
+            app.extensions["caonto"].engine.close()
+        stop(process, log)
