@@ -206,3 +206,13 @@ def test_a_memory_bomb_kills_only_its_worker(endpoint_dataset):
             engine.query(bomb)
         assert not _process_exists(before)
         assert engine.query("ASK { ?s ?p ?o }", timeout=60).body.count(b"true") == 1
+
+
+def test_workers_die_with_an_engine_nobody_closed(endpoint_dataset):
+    import gc
+
+    engine = QueryEngine(endpoint_dataset, workers=1)
+    [pid] = engine.worker_pids()
+    del engine
+    gc.collect()
+    assert not _process_exists(pid)

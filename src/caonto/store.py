@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -392,6 +393,16 @@ class _Worker:
     applied: int = 0  # how many update-log entries this worker has replayed
 
 
+def _stop_workers(workers: list[_Worker], lock: threading.Lock) -> None:
+    with lock:
+        doomed = list(workers)
+        workers.clear()
+    for worker in doomed:
+        worker.process.kill()
+        worker.process.wait(5)
+        worker.conn.close()
+
+
 class QueryEngine:
     """A fixed pool of query worker processes over one N-Quads file.
 
@@ -423,6 +434,8 @@ class QueryEngine:
         self._cache = AnswerCache(cache_bytes)
         self._all: list[_Worker] = []
         self._all_lock = threading.Lock()
+        # Workers die with the engine even if nobody calls close() (and at interpreter exit).
+        self._finalizer = weakref.finalize(self, _stop_workers, self._all, self._all_lock)
         starting = [self._start() for _ in range(max(1, workers))]
         for process, conn in starting:
             self._idle.put(self._await_ready(process, conn))
@@ -588,12 +601,7 @@ class QueryEngine:
 
     def close(self) -> None:
         self._closed = True
-        with self._all_lock:
-            workers, self._all = self._all, []
-        for worker in workers:
-            worker.process.kill()
-            worker.process.wait(5)
-            worker.conn.close()
+        self._finalizer()
 
     def __enter__(self):
         return self
