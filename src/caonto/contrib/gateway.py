@@ -13,8 +13,11 @@ taking the lock.
 
 Provenance goes to ``caog:contrib-log`` (see ``caonto.contrib.storage``).
 
-To become incremental (issue 6), ``check`` can be given the changed graphs only and
-``publish`` the changed inferred triples; plans, lock, journal and publishing stay.
+Writes that only add triples are checked incrementally (``caonto.incremental.
+SnapshotChecker``: the closure grows from the new triples, SHACL re-runs on the nodes
+they touch; the same verdict as ``pipeline.check``, see tests/test_incremental.py);
+a write that removes triples runs the full check. Publishing still replaces the
+whole inferred graph.
 """
 
 import logging
