@@ -126,3 +126,15 @@ def test_the_gateways_checker_follows_committed_writes_and_falls_back_on_removal
     assert added_only(after_first.graphs, {iri: smaller}) is None  # snap-1 goes away
     full = checks.check(after_first, {iri: smaller}, {iri: smaller}, dry_run=True)
     assert isinstance(full, CheckResult) and full.ok
+
+
+def test_choosing_owlrl_makes_every_write_a_full_check(monkeypatch):
+    from caonto.incremental import SnapshotChecker
+    from caonto.pipeline import CheckResult
+
+    monkeypatch.setenv("CAONTO_REASONER", "owlrl")
+    iri = "https://w3id.org/caonto/graph/contrib/owl"
+    contribution = parse(membership("owl"))
+    result = SnapshotChecker(asserted()).check(_Snapshot({}), {iri: contribution},
+                                               {iri: contribution}, dry_run=True)
+    assert isinstance(result, CheckResult) and result.ok

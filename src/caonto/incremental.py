@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 
-from caonto.inference import _is_external_same_as, _is_publishable, publishable
+from caonto.inference import (
+    _is_external_same_as,
+    _is_publishable,
+    publishable,
+    reasoner_name,
+)
 from caonto.namespaces import bind_prefixes
 from caonto.pipeline import Asserted, CheckResult, _finding_key, check
 from caonto.reasoner import Closure, Unsupported
@@ -294,7 +299,7 @@ class SnapshotChecker:
     def check(self, old, graphs: dict, changes: dict, dry_run: bool):
         """pipeline.check(asserted, *graphs) for the write from ``old`` to ``graphs``."""
         added = added_only(old.graphs, changes)
-        if added is None:
+        if added is None or reasoner_name() == "owlrl":  # owlrl chosen: everything in full
             return check(self.asserted, *graphs.values())
         with self._lock:
             if self._checker is None or self._state is not old:
