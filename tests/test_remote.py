@@ -208,3 +208,11 @@ def test_contributions_are_validated_and_written_to_the_remote_store(tmp_path):
                 app.extensions["caonto.contrib"].close()
             app.extensions["caonto"].engine.close()
         stop(process, log)
+
+
+def test_publish_command_reports_failures_with_exit_code_2(tmp_path, capsys):
+    broken = tmp_path / "broken.nq"
+    broken.write_text("this is not N-Quads\n")
+    assert main(["publish", "--to", f"http://127.0.0.1:{free_port()}/store",
+                 "--dataset", str(broken)]) == 2
+    assert "caonto publish:" in capsys.readouterr().err

@@ -22,6 +22,7 @@ stop the remote's evaluation — give the store its own timeout (Oxigraph
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import urllib.error
@@ -342,8 +343,8 @@ def _cmd_publish(args) -> int:
     nquads = Path(args.dataset) if args.dataset else build_dataset().nquads
     try:
         counts = publish(nquads, args.to, timeout=args.timeout, headers=_auth_headers(args))
-    except (RemoteError, QueryTimeout) as error:
-        print(f"caonto publish: {error}", flush=True)
+    except (RemoteError, QueryTimeout, SyntaxError, OSError) as error:
+        print(f"caonto publish: {error}", file=sys.stderr, flush=True)
         return 2
     for name, count in counts.items():
         print(f"  {count:>8}  {name}")
