@@ -49,6 +49,7 @@ from caonto.web import formats as fmt
 _ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 _GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+GRAPH_LIST_SECONDS = 30.0  # the served default dataset notices others' new graphs this fast
 
 
 class RemoteError(EvaluationError):
@@ -120,6 +121,7 @@ class RemoteEngine:
         self.nquads: Path | None = None
         self._log: list = []  # grows on every write: pages key their caches on it
         self._graphs: list[str] | None = None
+        self._graphs_read = 0.0  # when: other clients may add graphs to the store too
         self._lock = threading.Lock()
         self.triples = self._count()
 
@@ -231,9 +233,10 @@ class RemoteEngine:
 
     def _named_graphs(self) -> list[str]:
         graphs = self._graphs
-        if graphs is None:
+        if graphs is None or time.monotonic() - self._graphs_read > GRAPH_LIST_SECONDS:
             _, rows = self._raw_select(_GRAPHS_QUERY, [])
             graphs = self._graphs = sorted(row[0].value for row in rows if row[0] is not None)
+            self._graphs_read = time.monotonic()
         return graphs
 
     def _count(self) -> int:
