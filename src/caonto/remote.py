@@ -119,7 +119,7 @@ class RemoteEngine:
         self.allowlist, self.max_bytes = frozenset(allowlist), max_bytes
         self.headers = dict(headers or {})  # e.g. Authorization for the remote store
         self.nquads: Path | None = None
-        self._log: list = []  # grows on every write: pages key their caches on it
+        self.data_version = 0  # grows on every write: pages key their caches on it
         self._graphs: list[str] | None = None
         self._graphs_read = 0.0  # when: other clients may add graphs to the store too
         self._lock = threading.Lock()
@@ -201,7 +201,7 @@ class RemoteEngine:
         return self.timeout if timeout is None else min(timeout, self.timeout)
 
     def _written(self) -> None:
-        self._log = self._log + [len(self._log)]  # a new list: a new data version
+        self.data_version += 1
         self._graphs = None
 
     def _update(self, text: str, timeout: float | None) -> None:

@@ -534,7 +534,7 @@ class QueryEngine:
         """Evaluate ``text`` and serialise at most ``max_rows`` rows (or triples)."""
         formats = (solutions_format.name if solutions_format else None,
                    graph_format.name if graph_format else None)
-        key = (text, choice, formats, len(self._log))  # the log only grows: a data version
+        key = (text, choice, formats, self.data_version)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -587,6 +587,11 @@ class QueryEngine:
             kept = [{g: d for g, d in old.items() if g not in entry}
                     if isinstance(old, dict) else old for old in self._log]
             self._log = kept + [entry]
+
+    @property
+    def data_version(self) -> int:
+        """Grows with every applied write: caches of derived data key on it."""
+        return len(self._log)
 
     def _bounded(self, timeout: float | None) -> float:
         return self.timeout if timeout is None else min(timeout, self.timeout)

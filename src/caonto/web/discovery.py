@@ -53,7 +53,7 @@ def _integer(value: int) -> ox.Literal:
 
 def _graph_counts() -> dict[str, int]:
     cache, engine = state().cache, state().engine
-    version = len(engine._log)  # contributions change the counts; the log length is a version
+    version = engine.data_version  # contributions change the counts
     if cache.get("counts_version") != version:
         _, rows = engine.solutions(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")

@@ -78,7 +78,7 @@ def _graph_document(text: str, chosen: fmt.Format) -> bytes:
 @dataclass
 class _Derived:
     engine: object
-    log: object
+    version: int
     labels: LabelTable
     index: SearchIndex
 
@@ -86,15 +86,14 @@ class _Derived:
 def derived() -> _Derived:
     """Labels and the search index, built once per dataset version and kept on the app.
 
-    The version is the engine plus its update log: the engine replaces the log list on
-    every applied update, so holding the list and comparing identity notices any change.
+    The version is the engine and its ``data_version``, which grows with every write.
     """
     engine = _engine()
-    log = getattr(engine, "_log", None)
+    version = engine.data_version
     cached = current_app.extensions.get("caonto.pages")
-    if cached is None or cached.engine is not engine or cached.log is not log:
+    if cached is None or cached.engine is not engine or cached.version != version:
         labels = LabelTable.from_select(run_select)
-        cached = _Derived(engine, log, labels, SearchIndex.from_labels(labels))
+        cached = _Derived(engine, version, labels, SearchIndex.from_labels(labels))
         current_app.extensions["caonto.pages"] = cached
     return cached
 
