@@ -25,7 +25,8 @@ install: $(VENV)/.installed node_modules/.installed ## create .venv, install cao
 serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
 	$(BIN)/caonto serve
 
-test: install browser ## run the whole test suite
+test: install browser ## lint, then run the whole test suite
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 browser: ## install headless Chromium for the browser tests (Debian, as root)

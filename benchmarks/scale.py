@@ -480,9 +480,9 @@ def plot(results: dict, path: Path) -> None:
     }
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for label, values in series.items():
-        points = [(n, v) for n, v in zip(sizes, values) if v]
+        points = [(n, v) for n, v in zip(sizes, values, strict=False) if v]
         if points:
-            axes[0].plot(*zip(*points), marker="o", label=label)
+            axes[0].plot(*zip(*points, strict=False), marker="o", label=label)
     axes[0].set(xscale="log", yscale="log", xlabel="triples", ylabel="seconds",
                 title="Inference, validation, start-up")
     axes[0].legend(fontsize=8)
@@ -492,7 +492,7 @@ def plot(results: dict, path: Path) -> None:
                        .get(f"{name}/1/{server}", {}).get("p50")) for n in sizes]
             points = [(n, v) for n, v in points if v]
             if points:
-                axes[1].plot(*zip(*points), style, marker="o",
+                axes[1].plot(*zip(*points, strict=False), style, marker="o",
                              label=f"{name} ({server})")
     axes[1].set(xscale="log", yscale="log", xlabel="triples", ylabel="p50 latency, ms",
                 title="Query latency, concurrency 1")

@@ -12,6 +12,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,28 +79,44 @@ def wait_until_serving(url: str, process: subprocess.Popen, limit: float = 90) -
     raise RuntimeError(f"no answer from {url} within {limit} s")
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Ask a server to stop, and kill it if it has not within 20 s."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def caonto_serve(port: int, *options: str) -> list[str]:
+    return [sys.executable, "-m", "caonto.cli", "serve", "--host", "127.0.0.1",
+            "--port", str(port), *options]
+
+
+@contextmanager
+def running_server(argv: list[str], ready_url: str, log_path: Path, env: dict | None = None,
+                   limit: float = 90) -> Iterator[subprocess.Popen]:
+    """Start a server process, wait until ``ready_url`` answers, stop it on the way out."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_serving(ready_url, process, limit)
+            yield process
+        finally:
+            stop_process(process)
+
+
 @pytest.fixture(scope="session")
 def endpoint_url(endpoint_dataset, tmp_path_factory) -> str:
     """Base URL (ending in /) of a real ``caonto serve`` on loopback, for the session."""
     port = free_port()
     env = dict(os.environ)
     env.update({key: str(value) for key, value in endpoint_settings(endpoint_dataset).items()})
-    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "caonto.cli", "serve", "--host", "127.0.0.1",
-         "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_serving(base + "sparql?query=ASK%7B%7D", process)
+    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+    with running_server(caonto_serve(port), base + "sparql?query=ASK%7B%7D", log_path, env):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,11 @@ Set ``CAONTO_SCREENSHOT_DIR`` to keep the screenshots.
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPOSITORY, free_port, wait_until_serving
+from tests.conftest import REPOSITORY, caonto_serve, free_port, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,21 +45,9 @@ def server(tmp_path_factory):
     env = dict(os.environ, CAONTO_DATASET=str(built.nquads), CAONTO_WORKERS="2",
                CAONTO_BASE_URL=f"http://127.0.0.1:{port}/")
     log_path = tmp_path_factory.mktemp("browser-serve") / "serve.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "caonto.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}/"
-        try:
-            wait_until_serving(base + "sparql?query=ASK%7B%7D", process)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    base = f"http://127.0.0.1:{port}/"
+    with running_server(caonto_serve(port), base + "sparql?query=ASK%7B%7D", log_path, env):
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import pyoxigraph as ox
 import pytest
 
 from caonto.rdf_io import FORMATS, to_rdflib
-
 from tests import graphs
 
 CAONTO = str(Path(sys.executable).parent / "caonto")

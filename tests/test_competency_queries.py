@@ -17,7 +17,6 @@ from rdflib.namespace import XSD
 from caonto.namespaces import BASE, WD
 from caonto.rdf_io import rdf_files
 from caonto.settings import resource_paths
-
 from tests import graphs
 
 QUERIES = resource_paths().queries

@@ -11,7 +11,6 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from caonto.namespaces import CAO, CAOR, WD
 from caonto.settings import resource_paths
-
 from tests import graphs
 
 # The essay lives in shared/, beside the repository (also in CI's fresh clone).

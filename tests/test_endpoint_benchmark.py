@@ -1,7 +1,6 @@
 """The benchmark's parts: the synthetic graph's shape and the load driver."""
 
 import pyoxigraph as ox
-
 from benchmarks.run import QUERIES, drive
 from benchmarks.synthetic import generate
 

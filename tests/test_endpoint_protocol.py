@@ -11,6 +11,7 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
+
 from tests.conftest import ENDPOINT_MAX_REQUEST_BYTES, ENDPOINT_MAX_ROWS
 
 CAO = "https://w3id.org/caonto/def/"

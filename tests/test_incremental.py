@@ -10,7 +10,6 @@ from rdflib.namespace import RDF
 from caonto.incremental import IncrementalChecker
 from caonto.namespaces import CAO, CAOR
 from caonto.pipeline import check, load_asserted
-
 from tests.contrib_samples import membership
 
 FIXTURES = sorted((Path(__file__).resolve().parent / "shapes").glob("*-false.ttl"))

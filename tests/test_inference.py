@@ -6,7 +6,6 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import CAO, CAOR, WD
-
 from tests import graphs
 
 

@@ -5,10 +5,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from benchmarks.synthetic import generate
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
-from benchmarks.synthetic import generate
 from caonto.inference import (
     InconsistencyError,
     fast_closure,

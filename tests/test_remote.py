@@ -18,8 +18,13 @@ from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED
 from caonto.remote import RemoteEndpoints, RemoteEngine, RemoteError, graphs_of, publish
 from caonto.store import DatasetChoice, NotAcceptable, QueryRefused, QuerySyntaxError
 from caonto.web import formats as fmt
-
-from tests.conftest import free_port, wait_until_serving
+from tests.conftest import (
+    caonto_serve,
+    free_port,
+    running_server,
+    stop_process,
+    wait_until_serving,
+)
 
 OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) \
     or shutil.which("oxigraph")
@@ -38,12 +43,7 @@ def start_oxigraph(directory: Path):
 
 
 def stop(process, log=None) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process)
     if log:
         log.close()
 
@@ -149,14 +149,10 @@ def test_replace_graphs_writes_through_the_graph_store_protocol(engine, publishe
 def test_serve_on_a_remote_store(published, endpoint_dataset, tmp_path):
     port = free_port()
     env = {**os.environ, "CAONTO_DATASET": str(endpoint_dataset), "CAONTO_QUERY_TIMEOUT": "5"}
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "caonto.cli", "serve", "--port", str(port),
-         "--store", published + "/query", "--store-update", published + "/update",
-         "--store-gsp", published + "/store"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    argv = caonto_serve(port, "--store", published + "/query", "--store-update",
+                        published + "/update", "--store-gsp", published + "/store")
     base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_serving(base + "sparql?query=ASK%7B%7D", process)
+    with running_server(argv, base + "sparql?query=ASK%7B%7D", tmp_path / "serve.log", env):
         query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
         request = urllib.request.Request(base + "sparql?" + query,
                                          headers={"Accept": "application/sparql-results+json"})
@@ -166,8 +162,6 @@ def test_serve_on_a_remote_store(published, endpoint_dataset, tmp_path):
                                                 format=ox.RdfFormat.N_QUADS))
         with urllib.request.urlopen(base + "id/state-0-0", timeout=10) as page:
             assert b"State 0-0" in page.read()  # pages read through the remote store
-    finally:
-        stop(process, log)
 
 
 def test_contributions_are_validated_and_written_to_the_remote_store(tmp_path):
@@ -175,7 +169,6 @@ def test_contributions_are_validated_and_written_to_the_remote_store(tmp_path):
     closure; an invalid one is refused (422) and the store is left alone."""
     from caonto.build import build_dataset
     from caonto.web import create_app
-
     from tests.contrib_samples import CONTRIB, TOKEN, TOKENS_SETTING, membership
 
     process, base, log = start_oxigraph(tmp_path)

@@ -13,8 +13,6 @@ from pathlib import Path
 from caonto import __version__
 from caonto.build import BuildError, assemble, build_dataset
 from caonto.inference import InconsistencyError, infer
-from caonto.pipeline import check, load_asserted, load_files
-from caonto.rdf_io import FORMATS, RdfInputError, serialize
 from caonto.local_query import (
     QueryAnswer,
     QueryError,
@@ -22,6 +20,8 @@ from caonto.local_query import (
     open_store,
     run_query,
 )
+from caonto.pipeline import check, load_asserted, load_files
+from caonto.rdf_io import FORMATS, RdfInputError, serialize
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -94,7 +94,7 @@ def _render(table: QueryAnswer, fmt: str) -> str:
         return json.dumps({"boolean": table}) + "\n" if fmt == "json" else f"{str(table).lower()}\n"
     header, rows = table
     if fmt == "json":
-        return json.dumps([dict(zip(header, row)) for row in rows], ensure_ascii=False,
+        return json.dumps([dict(zip(header, row, strict=False)) for row in rows], ensure_ascii=False,
                           indent=2) + "\n"
     if fmt == "csv":
         out = io.StringIO()
@@ -103,9 +103,9 @@ def _render(table: QueryAnswer, fmt: str) -> str:
         writer.writerows(rows)
         return out.getvalue()
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths)),
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)),
              "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) for row in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
 

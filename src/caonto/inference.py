@@ -23,10 +23,10 @@ tests compare them.
 
 import os
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
 from owlrl import DeductiveClosure, OWLRL_Semantics
 from owlrl.Namespaces import ERRNS
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from caonto.namespaces import BASE, bind_prefixes
 from caonto.reasoner import Closure, Unsupported

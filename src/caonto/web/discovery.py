@@ -166,12 +166,12 @@ def _dataset_triples(root: str) -> list[ox.Triple]:
 
 
 _INFERENCE_NOTE = (
-    "The default graph is the union of all named graphs: the ontology ({o}), the essay "
-    "data ({e}), the OWL 2 RL closure ({i}) and any contributed graphs. Add the parameter "
+    f"The default graph is the union of all named graphs: the ontology ({GRAPH_ONTOLOGY}), the essay "
+    f"data ({GRAPH_ESSAY}), the OWL 2 RL closure ({GRAPH_INFERRED}) and any contributed graphs. Add the parameter "
     "inference=false to query without the closure: the default graph is then the union of "
-    "every graph except {i}, which is also hidden from GRAPH patterns. default-graph-uri "
+    f"every graph except {GRAPH_INFERRED}, which is also hidden from GRAPH patterns. default-graph-uri "
     "and named-graph-uri replace this dataset as the SPARQL 1.1 Protocol says."
-).format(o=GRAPH_ONTOLOGY, e=GRAPH_ESSAY, i=GRAPH_INFERRED)
+)
 
 
 def _service_triples(root: str) -> list[ox.Triple]:

@@ -5,9 +5,8 @@ in the fallback languages (en, kk, ru), then any untagged label, then the IRI's 
 name. A missing name never fails: the local name is always there.
 """
 
-from dataclasses import dataclass, field
-
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 Select = Callable[[str], list[dict]]  # SELECT text -> rows (see caonto.web.describe)
 

@@ -20,8 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect,
-                   render_template, request, send_file)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+)
 from markupsafe import Markup
 
 from caonto.namespaces import BASE, CAO, ONTOLOGY_IRI, PREFIXES
@@ -63,7 +73,7 @@ def run_select(text: str) -> list[dict]:
         names, rows = _engine().solutions(text)
     except QueryError as error:
         abort(503, f"the graph could not be read: {error}")
-    return [dict(zip(names, row)) for row in rows]
+    return [dict(zip(names, row, strict=False)) for row in rows]
 
 
 def _graph_document(text: str, chosen: fmt.Format) -> bytes:
