@@ -436,13 +436,18 @@ def network_query(language: str) -> str:
         raise ValueError(f"unknown language {language!r}")
 
     def labelled(var: str) -> str:
-        # the name in the page's language, else English, else the IRI
-        optional = "    OPTIONAL {{ ?{v} skos:prefLabel ?{v}{i} FILTER(LANG(?{v}{i}) = \"{code}\") }}\n"
-        return (optional.format(v=var, i=0, code=language) + optional.format(v=var, i=1, code="en")
-                + f"    BIND(COALESCE(?{var}0, ?{var}1, STR(?{var})) AS ?{var}Label)")
+        # the name in the page's language, else English (skos:prefLabel before rdfs:label),
+        # else the IRI
+        optional = "    OPTIONAL {{ ?{v} {p} ?{v}{i} FILTER(LANG(?{v}{i}) = \"{code}\") }}\n"
+        choices = [(p, code) for code in (language, "en") for p in ("skos:prefLabel", "rdfs:label")]
+        names = ", ".join(f"?{var}{i}" for i in range(len(choices)))
+        return ("".join(optional.format(v=var, p=p, i=i, code=code)
+                        for i, (p, code) in enumerate(choices))
+                + f"    BIND(COALESCE({names}, STR(?{var})) AS ?{var}Label)")
 
     return f"""PREFIX cao: <{CAO}>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 # The relations network: nodes, then links, of the essay's states and organisations.
 SELECT ?row ?node ?nodeLabel ?kind ?link ?linkLabel ?a ?b ?tone WHERE {{
   {{
