@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser bench
+.PHONY: help install serve test browser bench bench-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,5 +32,9 @@ test: install browser ## lint, then run the whole test suite
 browser: ## install headless Chromium for the browser tests (Debian, as root)
 	@scripts/install-browser.sh
 
-bench: install ## benchmark the endpoint against Oxigraph's own server
+bench: install ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
 	$(BIN)/python -m benchmarks.run
+
+bench-scale: install ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m benchmarks.scale --sizes 20000,200000,1000000
