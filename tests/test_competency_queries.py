@@ -104,7 +104,7 @@ EXPECTED: dict[str, set[tuple]] = {
         ("caor:note-revolution-2010-name", "caor:tulip-revolution-2010", _line(37),
          "https://en.wikipedia.org/wiki/Tulip_Revolution"),
         ("caor:note-revolution-2010-name", "caor:tulip-revolution-2010", _line(37),
-         "https://en.wikipedia.org/wiki/2010_South_Kyrgyzstan_ethnic_clashes"),
+         "https://en.wikipedia.org/wiki/2010_Kyrgyz_Revolution"),
         ("caor:note-clashes-2003", "caor:clashes-kyrgyzstan-2003", _line(17),
          "https://en.wikipedia.org/wiki/2010_South_Kyrgyzstan_ethnic_clashes"),
         ("caor:note-csto-abbreviation", COOPERATION, _line(3), "wd:Q318693"),
