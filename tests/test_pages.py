@@ -402,3 +402,14 @@ def test_json_in_script_elements_cannot_close_them():
     text = str(to_json({"q": "</script><b>&"}))
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"q": "</script><b>&"}
+
+
+@pytest.mark.parametrize("language, words", [
+    ("kk", ["Бір қазақ эссесінде", "бағаланбаған", "Осы суреттің артындағы SPARQL сұрауы"]),
+    ("ru", ["Государства, организации", "без оценки", "SPARQL-запрос"]),
+    ("en", ["States, organisations", "not assessed", "The SPARQL query behind this picture"]),
+])
+def test_home_page_speaks_the_chosen_language(client, language, words):
+    page = _text(client.get(f"/?lang={language}", headers={"Accept": "text/html"}))
+    for word in words:
+        assert word in page

@@ -121,6 +121,30 @@ UI_TEXT: dict[str, dict[str, str]] = {
                      "ru": "Упоминается в эссе"},
     "curator_notes": {"kk": "Куратор ескертпелері", "en": "Curator's notes",
                       "ru": "Примечания куратора"},
+    "home_intro": {
+        "kk": "Бір қазақ эссесінде аталған мемлекеттер, ұйымдар мен үкіметаралық органдар; "
+              "екіжақты қатынастардың түсі автордың бағасын көрсетеді. Бетін ашу үшін түйінді "
+              "немесе сызықты басыңыз.",
+        "en": "States, organisations and intergovernmental bodies from one Kazakh essay, with "
+              "the bilateral relations coloured by the author's assessment. Click a node or a "
+              "line to open its page.",
+        "ru": "Государства, организации и межправительственные органы из одного казахского "
+              "эссе; цвет двусторонних отношений показывает оценку автора. Нажмите на узел "
+              "или линию, чтобы открыть его страницу."},
+    "not_assessed": {"kk": "бағаланбаған", "en": "not assessed", "ru": "без оценки"},
+    "membership": {"kk": "мүшелік", "en": "membership", "ru": "членство"},
+    "cooperates_within": {"kk": "аясында ынтымақтасады", "en": "cooperates within",
+                          "ru": "сотрудничает в рамках"},
+    "body_of_relation": {"kk": "қатынас органы", "en": "body of a relation",
+                         "ru": "орган отношений"},
+    "legend_shapes": {"kk": "● мемлекет ■ ұйым ◆ үкіметаралық орган",
+                      "en": "● state ■ organisation ◆ intergovernmental body",
+                      "ru": "● государство ■ организация ◆ межправительственный орган"},
+    "network_query": {"kk": "Осы суреттің артындағы SPARQL сұрауы",
+                      "en": "The SPARQL query behind this picture",
+                      "ru": "SPARQL-запрос, по которому построена картина"},
+    "open_query_ui": {"kk": "Сұрау интерфейсін ашу", "en": "Open the query UI",
+                      "ru": "Открыть интерфейс запросов"},
 }
 
 
