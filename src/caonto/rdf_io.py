@@ -93,6 +93,21 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) 
     raise RdfInputError(f"unsupported RDF term {term!r} (RDF-star is not supported)")
 
 
+def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """One rdflib term as pyoxigraph's; RdfInputError for anything else (e.g. a variable)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise RdfInputError(f"not an RDF term: {term!r}")
+
+
 def read_quads(data: bytes, fmt: RdfFormat, source: str = "<input>",
                base_iri: str | None = None) -> Iterator[ox.Quad]:
     """Parse ``data`` lazily into pyoxigraph quads; RdfInputError with the position on bad syntax."""

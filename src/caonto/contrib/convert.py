@@ -9,26 +9,10 @@ otherwise merge with another graph's ``_:b0``.
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib import BNode, Graph
 
 from caonto.namespaces import bind_prefixes
-from caonto.rdf_io import to_rdflib
-
-
-def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """One rdflib term as pyoxigraph's; ValueError for anything else (e.g. a variable)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise ValueError(f"not an RDF term: {term!r}")
+from caonto.rdf_io import to_oxigraph, to_rdflib
 
 
 def oxigraph_triples(graph: Graph) -> list[ox.Triple]:
