@@ -14,7 +14,7 @@ from pathlib import Path
 import owlrl
 import pyshacl
 import rdflib
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 
 from caonto import __version__
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
@@ -45,13 +45,16 @@ def _inputs_key(paths: ResourcePaths) -> str:
     return digest.hexdigest()
 
 
-def assemble(ontology: Graph, data: Graph, inferred: Graph | None = None) -> Dataset:
-    """One dataset holding the graphs under their names (no inferred graph when None)."""
+def assemble(ontology: Graph, data: Graph, inferred: Graph | None = None,
+             others: dict[str, Graph] | None = None) -> Dataset:
+    """One dataset holding the graphs under their names (no inferred graph when None),
+    plus ``others`` by graph IRI (contributions)."""
     dataset = Dataset()
     bind_prefixes(dataset)
     named = [(GRAPH_ONTOLOGY, ontology), (GRAPH_ESSAY, data)]
     if inferred is not None:
         named.append((GRAPH_INFERRED, inferred))
+    named += [(URIRef(name), graph) for name, graph in (others or {}).items()]
     for name, graph in named:
         target = dataset.graph(name)
         for triple in graph:

@@ -49,21 +49,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
     contributed, contrib_log = {}, None
     if args.with_contributions:  # the graphs a server stored under CAONTO_CONTRIB_DIR
         from caonto.contrib.storage import StorageError, read_contributions
+
         try:
             contributed, contrib_log = read_contributions()
         except StorageError as error:
             print(f"caonto: cannot read the contributions: {error}", file=sys.stderr)
             return EXIT_UNUSABLE
     inferred = infer(asserted.union(*contributed.values())) if args.with_inferred else None
-    dataset = assemble(asserted.ontology, asserted.data, inferred)
-    if contributed:
-        from rdflib import URIRef
-
+    if contributed:  # the log of who contributed what is published, not reasoned over
         from caonto.contrib.storage import GRAPH_CONTRIB_LOG
-        for name, graph in {**contributed, str(GRAPH_CONTRIB_LOG): contrib_log}.items():
-            target = dataset.graph(URIRef(name))
-            for triple in graph:
-                target.add(triple)
+
+        contributed[str(GRAPH_CONTRIB_LOG)] = contrib_log
+    dataset = assemble(asserted.ontology, asserted.data, inferred, contributed)
     payload = serialize(dataset, FORMATS[args.format])
     if args.output:
         Path(args.output).write_bytes(payload)
