@@ -17,8 +17,8 @@ import rdflib
 from rdflib import Dataset, Graph, URIRef
 
 from caonto import __version__
-from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
-from caonto.pipeline import check, load_asserted
+from caonto.namespaces import GRAPH_INFERRED, bind_prefixes
+from caonto.pipeline import Asserted, check, load_asserted
 from caonto.rdf_io import rdf_files
 from caonto.settings import ResourcePaths, build_dir, resource_paths
 
@@ -39,19 +39,19 @@ def _inputs_key(paths: ResourcePaths) -> str:
     digest = hashlib.sha256()
     for label in (__version__, rdflib.__version__, owlrl.__version__, pyshacl.__version__):
         digest.update(label.encode() + b"\0")
-    for directory in (paths.ontology, paths.data, paths.shapes):
-        for file in rdf_files(directory):
-            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    for directory in (paths.ontology, paths.data, paths.record, paths.shapes):
+        for file in rdf_files(directory) if directory.is_dir() else []:
+            digest.update(str(file.relative_to(paths.root)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def assemble(ontology: Graph, data: Graph, inferred: Graph | None = None,
+def assemble(asserted: Asserted, inferred: Graph | None = None,
              others: dict[str, Graph] | None = None) -> Dataset:
-    """One dataset holding the graphs under their names (no inferred graph when None),
-    plus ``others`` by graph IRI (contributions)."""
+    """One dataset holding the asserted graphs under their names, the inferred graph
+    (none when None), plus ``others`` by graph IRI (contributions)."""
     dataset = Dataset()
     bind_prefixes(dataset)
-    named = [(GRAPH_ONTOLOGY, ontology), (GRAPH_ESSAY, data)]
+    named = list(asserted.named_graphs().items())
     if inferred is not None:
         named.append((GRAPH_INFERRED, inferred))
     named += [(URIRef(name), graph) for name, graph in (others or {}).items()]
@@ -86,11 +86,11 @@ def build_dataset(force: bool = False, paths: ResourcePaths | None = None,
         raise BuildError("\n".join(result.inconsistencies))
     if not result.report.conforms:
         raise BuildError(result.report.to_text())
-    dataset = assemble(asserted.ontology, asserted.data, result.inferred)
+    dataset = assemble(asserted, result.inferred)
     payload = dataset.serialize(format="nquads", encoding="utf-8")
     payload = b"".join(sorted(payload.splitlines(keepends=True)))  # stable diffs and checksums
-    counts = {str(GRAPH_ONTOLOGY): len(asserted.ontology), str(GRAPH_ESSAY): len(asserted.data),
-              str(GRAPH_INFERRED): len(result.inferred)}
+    counts = {str(name): len(graph) for name, graph in asserted.named_graphs().items()}
+    counts[str(GRAPH_INFERRED)] = len(result.inferred)
     sha = hashlib.sha256(payload).hexdigest()
     _write_atomically(nquads, payload)
     _write_atomically(manifest_path, json.dumps(

@@ -60,7 +60,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from caonto.contrib.storage import GRAPH_CONTRIB_LOG
 
         contributed[str(GRAPH_CONTRIB_LOG)] = contrib_log
-    dataset = assemble(asserted.ontology, asserted.data, inferred, contributed)
+    dataset = assemble(asserted, inferred, contributed)
     payload = serialize(dataset, FORMATS[args.format])
     if args.output:
         Path(args.output).write_bytes(payload)

@@ -104,7 +104,7 @@ class IncrementalChecker:
         """The state ``asserted`` plus accepted ``graphs`` (the base report is computed)."""
         if graphs:
             options.setdefault("known_findings", asserted.known_findings)
-        return cls((t for g in (asserted.ontology, asserted.data, *graphs) for t in g), **options)
+        return cls((t for g in (*asserted.named_graphs().values(), *graphs) for t in g), **options)
 
     # -- the check --
     def check(self, added: Iterable, commit: bool = False) -> IncrementalResult:

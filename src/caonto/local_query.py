@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, PREFIXES
+from caonto.namespaces import ASSERTED_GRAPHS, GRAPH_ESSAY, PREFIXES
 
 # A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
 QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
@@ -45,8 +45,7 @@ def _display(term: object) -> str:
 def _query(store: ox.Store, text: str, inference: bool):
     options: dict = {"use_default_graph_as_union": True, "prefixes": PREFIXES}
     if not inference:
-        options = {"prefixes": PREFIXES, "default_graph": [ox.NamedNode(str(GRAPH_ONTOLOGY)),
-                                                           ox.NamedNode(str(GRAPH_ESSAY))]}
+        options = {"prefixes": PREFIXES, "default_graph": [ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS]}
     try:
         return store.query(text, **options)
     except SyntaxError as error:

@@ -23,7 +23,9 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ONTOLOGY_IRI = URIRef(BASE + "def")
 GRAPH_ONTOLOGY = CAOG["ontology"]
 GRAPH_ESSAY = CAOG["essay"]
+GRAPH_RECORD = CAOG["record"]  # the record: statements from cited public sources
 GRAPH_INFERRED = CAOG["inferred"]
+ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_ESSAY, GRAPH_RECORD)  # the curated graphs, without the closure
 CONTRIB_GRAPH_PREFIX = BASE + "graph/contrib/"
 
 PREFIXES: dict[str, str] = {

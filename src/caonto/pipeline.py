@@ -6,14 +6,14 @@ closure of all of it) must be consistent and conform to the shapes.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from caonto.inference import InconsistencyError, infer
-from caonto.namespaces import bind_prefixes
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
 from caonto.rdf_io import parse_files, rdf_files
 from caonto.settings import ResourcePaths, resource_paths
 from caonto.validation import ValidationReport, Violation, validate_graph
@@ -22,7 +22,12 @@ from caonto.validation import ValidationReport, Violation, validate_graph
 @dataclass
 class Asserted:
     ontology: Graph
-    data: Graph
+    data: Graph  # the essay's statements
+    record: Graph = field(default_factory=Graph)  # statements from cited public sources
+
+    def named_graphs(self) -> dict[URIRef, Graph]:
+        """The asserted graphs under their names in the served dataset."""
+        return {GRAPH_ONTOLOGY: self.ontology, GRAPH_ESSAY: self.data, GRAPH_RECORD: self.record}
 
     @cached_property
     def known_findings(self) -> frozenset[tuple]:
@@ -32,7 +37,7 @@ class Asserted:
 
     def union(self, *more: Graph) -> Graph:
         merged = bind_prefixes(Graph())
-        for graph in (self.ontology, self.data, *more):
+        for graph in (*self.named_graphs().values(), *more):
             for triple in graph:
                 merged.add(triple)
         return merged
@@ -50,10 +55,14 @@ class CheckResult:
 
 
 def load_asserted(paths: ResourcePaths | None = None) -> Asserted:
-    """Parse ontology/ and data/. Raises RdfInputError with file:line:column on bad syntax."""
+    """Parse ontology/, data/ (the essay) and data/record/ (the record).
+
+    Raises RdfInputError with file:line:column on bad syntax."""
     paths = paths or resource_paths()
+    record_files = rdf_files(paths.record) if paths.record.is_dir() else []
     return Asserted(ontology=bind_prefixes(parse_files(rdf_files(paths.ontology))),
-                    data=bind_prefixes(parse_files(rdf_files(paths.data))))
+                    data=bind_prefixes(parse_files(rdf_files(paths.data))),
+                    record=bind_prefixes(parse_files(record_files)))
 
 
 def load_files(files: Iterable[Path]) -> Graph:

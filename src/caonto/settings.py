@@ -25,6 +25,10 @@ class ResourcePaths:
         return self.root / "data"
 
     @property
+    def record(self) -> Path:
+        return self.root / "data" / "record"
+
+    @property
     def shapes(self) -> Path:
         return self.root / "shapes"
 

@@ -31,7 +31,7 @@ from rdflib import Graph
 
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
 from caonto.inference import InconsistencyError, infer
-from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes
+from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
 from caonto.pipeline import Asserted, CheckResult
 from caonto.rdf_io import FORMATS, read_quads, to_rdflib
 
@@ -82,16 +82,16 @@ class Outcome:
 def asserted_from_nquads(path: Path) -> tuple[Asserted, Graph]:
     """Ontology, essay data and inferred graphs of the built dataset, read with the same
     blank node labels the served store has (so inferred triples meet their nodes)."""
-    graphs = {GRAPH_ONTOLOGY: Graph(), GRAPH_ESSAY: Graph(), GRAPH_INFERRED: Graph()}
+    graphs = {GRAPH_ONTOLOGY: Graph(), GRAPH_ESSAY: Graph(), GRAPH_RECORD: Graph(), GRAPH_INFERRED: Graph()}
     for quad in read_quads(Path(path).read_bytes(), FORMATS["nq"], str(path)):
         target = graphs.get(to_rdflib(quad.graph_name)) if hasattr(quad.graph_name,
                                                                    "value") else None
         if target is not None:
             target.add((to_rdflib(quad.subject), to_rdflib(quad.predicate),
                         to_rdflib(quad.object)))
-    ontology, data, inferred = (bind_prefixes(graphs[g]) for g in
-                                (GRAPH_ONTOLOGY, GRAPH_ESSAY, GRAPH_INFERRED))
-    return Asserted(ontology, data), inferred
+    ontology, data, record, inferred = (bind_prefixes(graphs[g]) for g in
+                                        (GRAPH_ONTOLOGY, GRAPH_ESSAY, GRAPH_RECORD, GRAPH_INFERRED))
+    return Asserted(ontology, data, record), inferred
 
 
 def _now() -> datetime:

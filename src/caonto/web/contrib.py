@@ -42,9 +42,7 @@ from caonto.contrib.storage import (
 from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
 from caonto.namespaces import (
     CONTRIB_GRAPH_PREFIX,
-    GRAPH_ESSAY,
     GRAPH_INFERRED,
-    GRAPH_ONTOLOGY,
     PREFIXES,
     bind_prefixes,
 )
@@ -249,7 +247,7 @@ def _target() -> str | None:
 
 def _readable(snapshot: Snapshot) -> dict[str, Graph]:
     asserted = _state().gateway.asserted
-    return {str(GRAPH_ONTOLOGY): asserted.ontology, str(GRAPH_ESSAY): asserted.data,
+    return {**{str(name): graph for name, graph in asserted.named_graphs().items()},
             str(GRAPH_INFERRED): snapshot.inferred,
             str(GRAPH_CONTRIB_LOG): log_graph(snapshot.meta), **snapshot.graphs}
 
