@@ -214,7 +214,7 @@ def essay_dataset() -> tuple[Path, str] | None:
 
 
 def synthetic_dataset(n: int, workdir: Path) -> tuple[Path, str]:
-    from benchmarks.synthetic import generate
+    from caonto.synthetic import generate
 
     path = workdir / f"synthetic-{n}.nq"
     if not path.exists():

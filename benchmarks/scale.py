@@ -45,7 +45,7 @@ def _peak_mb() -> float:
 
 
 def _dataset(n: int, workdir: Path) -> Path:
-    from benchmarks.synthetic import generate
+    from caonto.synthetic import generate
 
     path = workdir / f"synthetic-{n}.nq"
     if not path.exists():
@@ -275,7 +275,7 @@ def serve_and_drive(n: int, workdir: Path, concurrency: list[int], max_requests:
                     seconds: float) -> dict:
     """Start-up, memory, and query latency/throughput: caonto with a store per worker,
     caonto with the shared on-disk store, and Oxigraph server."""
-    from caonto.disk_store import location_for
+    from caonto.engine.disk_store import location_for
 
     dataset = _dataset(n, workdir)
     shutil.rmtree(location_for(dataset), ignore_errors=True)
@@ -315,7 +315,7 @@ def serve_and_drive(n: int, workdir: Path, concurrency: list[int], max_requests:
 
 def measure_publish(n: int, workdir: Path) -> dict:
     """``caonto publish`` into a fresh Oxigraph server (Graph Store Protocol PUTs)."""
-    from caonto.remote import publish
+    from caonto.publish import publish
 
     location = workdir / f"publish-{n}"
     shutil.rmtree(location, ignore_errors=True)

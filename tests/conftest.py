@@ -50,8 +50,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def endpoint_dataset(tmp_path_factory) -> Path:
     """An N-Quads file of ~3000 triples in the three served graphs, plus special cases."""
-    sys.path.insert(0, str(REPOSITORY))
-    from benchmarks.synthetic import generate
+    from caonto.synthetic import generate
 
     path = tmp_path_factory.mktemp("endpoint") / "fixture.nq"
     generate(3000, path)

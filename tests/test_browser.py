@@ -30,7 +30,7 @@ def _missing(reason: str) -> None:
 
 
 def _assets_installed() -> bool:
-    from caonto.web.pages import ASSETS
+    from caonto.web.assets import ASSETS
 
     return all((REPOSITORY / "node_modules" / path).is_file() for path in ASSETS.values())
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from caonto.rdf_io import FORMATS, to_rdflib
+from caonto import formats
+from caonto.rdf_io import to_rdflib
 from tests import graphs
 
 CAONTO = str(Path(sys.executable).parent / "caonto")
@@ -82,12 +83,15 @@ def test_validate_turtle_report_is_rdf():
     assert any(q.predicate.value.endswith("#focusNode") for q in report)
 
 
+FORMATS = {f.name: f for f in formats.of_kind(formats.GRAPH)}
+
+
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_export_parses_in_an_independent_parser_to_the_same_triples(fmt: str, tmp_path: Path):
-    out = tmp_path / f"export{FORMATS[fmt].suffix}"
+    out = tmp_path / f"export.{FORMATS[fmt].extension}"
     result = run("export", "--format", fmt, "-o", str(out))
     assert result.returncode == 0, result.stderr
-    quads = list(ox.parse(path=str(out), format=FORMATS[fmt].oxigraph))
+    quads = list(ox.parse(path=str(out), format=FORMATS[fmt].rdf_format))
     triples = {(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
                for q in quads}
     expected = set(graphs.asserted().union())

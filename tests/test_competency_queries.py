@@ -16,7 +16,7 @@ from rdflib.namespace import XSD
 
 from caonto.namespaces import BASE, WD
 from caonto.rdf_io import rdf_files
-from caonto.settings import resource_paths
+from caonto.resources import resource_paths
 from tests import graphs
 
 QUERIES = resource_paths().queries

@@ -9,7 +9,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from caonto.contrib.journal import DirectoryBusy, JournalDir
-from caonto.contrib.storage import GraphMeta, GraphStorage, StorageError, local_name, to_trig
+from caonto.contrib.storage import GraphMeta, GraphStorage, StorageError, contributed_graph_name, to_trig
 from tests.contrib_samples import ALICE, BOB, CONTRIB, membership
 
 
@@ -73,11 +73,11 @@ def test_unsafe_names_are_refused_before_anything_is_written(tmp_path, name):
 
 
 def test_graph_names_outside_the_prefix_or_unsafe_are_refused():
-    assert local_name(CONTRIB + "my-graph.v2") == "my-graph.v2"
+    assert contributed_graph_name(CONTRIB + "my-graph.v2") == "my-graph.v2"
     for bad in ("https://w3id.org/caonto/graph/essay", CONTRIB + "a/b", CONTRIB + "",
                 CONTRIB + "..", CONTRIB + "x y"):
         with pytest.raises(ValueError):
-            local_name(bad)
+            contributed_graph_name(bad)
 
 
 def test_trig_files_round_trip_content_blank_nodes_and_provenance(tmp_path):

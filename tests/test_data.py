@@ -10,7 +10,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from caonto.namespaces import CAO, CAOR, WD
-from caonto.settings import resource_paths
+from caonto.resources import resource_paths
 from tests import graphs
 
 # The essay lives in shared/, beside the repository (also in CI's fresh clone).

@@ -7,7 +7,7 @@ import sys
 
 import pyoxigraph as ox
 
-from caonto.disk_store import is_current, location_for, open_read_only, prepare, writable_copy
+from caonto.engine.disk_store import is_current, location_for, open_read_only, prepare, writable_copy
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -64,8 +64,8 @@ def test_writes_go_to_an_in_memory_copy(endpoint_dataset, tmp_path):
 
 def test_the_query_engine_serves_from_the_shared_store_and_still_takes_writes(
         endpoint_dataset, tmp_path):
-    from caonto.store import QueryEngine
-    from caonto.web import formats as fmt
+    from caonto import formats as fmt
+    from caonto.engine.pool import QueryEngine
 
     source = tmp_path / "data.nq"
     source.write_bytes(endpoint_dataset.read_bytes())
@@ -85,13 +85,14 @@ def test_the_query_engine_serves_from_the_shared_store_and_still_takes_writes(
 
 
 def test_auto_picks_the_shared_store_only_when_copies_would_not_fit(tmp_path):
-    from caonto.web import _use_disk_store
+    from caonto import config
+    from caonto.engine.factory import use_disk_store
 
     data = tmp_path / "big.nq"
     with open(data, "wb") as handle:
         handle.truncate(100 * 2**20)  # 100 MiB: a copy peaks at ~420 MB per worker
-    settings = {"CAONTO_DISK_STORE": "auto", "CAONTO_MEMORY_MB": 2048}
-    assert not _use_disk_store(settings, data, workers=2)  # 150 + 840 MB fits
-    assert _use_disk_store(settings, data, workers=8)  # 150 + 3360 MB does not
-    assert _use_disk_store({**settings, "CAONTO_DISK_STORE": "on"}, data, workers=1)
-    assert not _use_disk_store({**settings, "CAONTO_DISK_STORE": "off"}, data, workers=8)
+    settings = config.load({"CAONTO_DISK_STORE": "auto", "CAONTO_MEMORY_MB": 2048}, environ={})
+    assert not use_disk_store(settings, data, workers=2)  # 150 + 840 MB fits
+    assert use_disk_store(settings, data, workers=8)  # 150 + 3360 MB does not
+    assert use_disk_store(settings.with_changes(disk_store="on"), data, workers=1)
+    assert not use_disk_store(settings.with_changes(disk_store="off"), data, workers=8)

@@ -2,7 +2,8 @@
 
 import pyoxigraph as ox
 from benchmarks.run import QUERIES, drive
-from benchmarks.synthetic import generate
+
+from caonto.synthetic import generate
 
 
 def test_synthetic_graph_has_the_served_graphs_and_the_queried_shape(tmp_path):

@@ -5,8 +5,10 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from caonto.store import QueryEngine, _capped_solutions
-from caonto.web import formats as fmt
+from caonto import formats as fmt
+from caonto.engine.pool import QueryEngine
+from caonto.engine.results import TRUNCATION_DOC, capped_solutions, write_boolean
+from caonto.web.negotiation import negotiate
 
 
 @pytest.mark.parametrize("accept,kind,expected", [
@@ -24,7 +26,7 @@ from caonto.web import formats as fmt
     ("text/turtle;q=bogus, application/rdf+xml;q=0.5", fmt.GRAPH, "rdfxml"),
 ])
 def test_negotiate(accept, kind, expected):
-    chosen = fmt.negotiate(accept, kind)
+    chosen = negotiate(accept, kind)
     assert (chosen.name if chosen else None) == expected
 
 
@@ -64,14 +66,14 @@ QUERY = ("SELECT ?s ?o ?none WHERE { ?s <http://example.org/p> ?o "
 def test_capped_path_writes_what_pyoxigraph_writes_when_under_the_cap(name):
     store, chosen = _store(), fmt.BY_NAME[name]
     direct = store.query(QUERY).serialize(format=chosen.results_format)
-    body, count, truncated = _capped_solutions(store.query(QUERY), chosen, max_rows=6)
+    body, count, truncated = capped_solutions(store.query(QUERY), chosen, max_rows=6)
     assert (count, truncated) == (6, False)
     assert body == direct
 
 
 @pytest.mark.parametrize("cap,count,truncated", [(6, 6, False), (5, 5, True), (1, 1, True)])
 def test_cap_boundary(cap, count, truncated):
-    body, rows, flagged = _capped_solutions(_store().query(QUERY), fmt.BY_NAME["json"], cap)
+    body, rows, flagged = capped_solutions(_store().query(QUERY), fmt.BY_NAME["json"], cap)
     assert (rows, flagged) == (count, truncated)
     document = json.loads(body)
     assert len(document["results"]["bindings"]) == count
@@ -80,16 +82,16 @@ def test_cap_boundary(cap, count, truncated):
 
 
 def test_empty_result_keeps_its_variables():
-    body, rows, flagged = _capped_solutions(
+    body, rows, flagged = capped_solutions(
         _store().query("SELECT ?x ?y WHERE { ?x <urn:none> ?y }"), fmt.BY_NAME["json"], 10)
     assert (rows, flagged) == (0, False)
     assert json.loads(body) == {"head": {"vars": ["x", "y"]}, "results": {"bindings": []}}
 
 
 def test_truncated_xml_carries_a_link():
-    body, _, _ = _capped_solutions(_store().query(QUERY), fmt.BY_NAME["xml"], 2)
+    body, _, _ = capped_solutions(_store().query(QUERY), fmt.BY_NAME["xml"], 2)
     assert body.count(b"<result>") == 2
-    assert f'<link href="{fmt.TRUNCATION_DOC}"/></head>'.encode() in body
+    assert f'<link href="{TRUNCATION_DOC}"/></head>'.encode() in body
 
 
 @pytest.mark.parametrize("name,expected", [("json", b'"boolean": true'),
@@ -97,7 +99,7 @@ def test_truncated_xml_carries_a_link():
                                            ("tsv", b"?_askResult\ntrue\n"),
                                            ("xml", b"<boolean>true</boolean>")])
 def test_ask_answers(name, expected):
-    assert expected in fmt.write_boolean(fmt.BY_NAME[name], True)
+    assert expected in write_boolean(fmt.BY_NAME[name], True)
 
 
 def test_construct_is_capped_too(endpoint_dataset):

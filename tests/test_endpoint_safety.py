@@ -8,14 +8,9 @@ import urllib.parse
 
 import pytest
 
-from caonto.store import (
-    DatasetChoice,
-    EvaluationError,
-    QueryEngine,
-    QueryRefused,
-    QueryTimeout,
-    check_remote_references,
-)
+from caonto.engine.guard import check_remote_references
+from caonto.engine.interface import DatasetChoice, EvaluationError, QueryRefused, QueryTimeout
+from caonto.engine.pool import QueryEngine
 from tests.test_endpoint_protocol import call, get
 
 # 3000 triples cubed: never finishes, and the COUNT yields nothing before it is done.

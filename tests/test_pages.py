@@ -88,7 +88,7 @@ def test_search_finds_names_in_three_languages_and_without_kazakh_letters(select
 
 
 def test_labels_and_index_are_built_once_per_dataset_version(app):
-    from caonto.web.pages import derived
+    from caonto.web.reading import derived
 
     with app.test_request_context("/"):
         first = derived()
@@ -352,7 +352,7 @@ def test_home_page_carries_the_network_query_that_runs(client):
 
 
 def test_query_ui_lists_the_example_queries(client, app):
-    from caonto.web.pages import example_queries
+    from caonto.web.views import example_queries
 
     with app.test_request_context("/sparql"):
         examples = example_queries()
@@ -364,7 +364,7 @@ def test_query_ui_lists_the_example_queries(client, app):
 
 
 def test_example_query_headers_are_read(tmp_path, monkeypatch, app):
-    from caonto.web.pages import example_queries
+    from caonto.web.views import example_queries
 
     (tmp_path / "ontology").mkdir()
     (tmp_path / "queries").mkdir()
@@ -379,7 +379,7 @@ def test_example_query_headers_are_read(tmp_path, monkeypatch, app):
 
 
 def test_assets_are_served_locally_or_reported_missing(client, app, tmp_path):
-    from caonto.web.pages import ASSETS
+    from caonto.web.assets import ASSETS
 
     installed = all((Path(app.root_path).parents[2] / "node_modules" / p).is_file()
                     for p in ASSETS.values())
@@ -397,7 +397,7 @@ def test_assets_are_served_locally_or_reported_missing(client, app, tmp_path):
 
 
 def test_json_in_script_elements_cannot_close_them():
-    from caonto.web.pages import to_json
+    from caonto.web.views import to_json
 
     text = str(to_json({"q": "</script><b>&"}))
     assert "<" not in text and ">" not in text and "&" not in text

@@ -6,7 +6,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Literal, URIRef
 
-from caonto.rdf_io import FORMATS, RdfInputError, parse_bytes, parse_file, serialize, to_rdflib
+from caonto import formats
+from caonto.rdf_io import RdfInputError, parse_bytes, parse_file, serialize, to_rdflib
+
+FORMATS = {f.name: f for f in formats.of_kind(formats.GRAPH)}
 
 TURTLE = """@prefix ex: <http://example.org/> .
 ex:a ex:name "Қазақстан"@kk, "plain" ; ex:n 729 ; ex:b [ ex:c ex:d ] .
@@ -55,7 +58,7 @@ def test_xml_entity_bomb_is_refused_before_parsing():
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://ex/">
 <rdf:Description rdf:about="http://ex/a"><ex:p>&b;</ex:p></rdf:Description></rdf:RDF>"""
     with pytest.raises(RdfInputError, match="entity declarations") as raised:
-        parse_bytes(bomb, FORMATS["xml"], "bomb.rdf")
+        parse_bytes(bomb, FORMATS["rdfxml"], "bomb.rdf")
     assert raised.value.line == 3
 
 
@@ -63,6 +66,7 @@ def test_remote_json_ld_context_is_never_fetched():
     document = b'{"@context": "http://127.0.0.1:9/ctx.jsonld", "@id": "http://ex/a", "p": "x"}'
     with pytest.raises(RdfInputError, match="remote contexts"):
         parse_bytes(document, FORMATS["jsonld"], "remote.jsonld")
+
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -73,7 +77,7 @@ def test_every_format_round_trips_through_oxigraph(name: str):
     graph.parse(data=TURTLE.replace("[ ex:c ex:d ]", "ex:e"), format="turtle")
     fmt = FORMATS[name]
     payload = serialize(dataset, fmt)
-    quads = list(ox.parse(payload, format=fmt.oxigraph))
+    quads = list(ox.parse(payload, format=fmt.rdf_format))
     reread = {(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in quads}
     assert reread == set(graph)
     if fmt.is_quads:

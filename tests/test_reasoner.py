@@ -5,7 +5,6 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from benchmarks.synthetic import generate
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 
@@ -20,6 +19,7 @@ from caonto.inference import (
 from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY
 from caonto.pipeline import load_asserted
 from caonto.reasoner import Closure, Unsupported
+from caonto.synthetic import generate
 
 
 @cache

@@ -13,11 +13,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from caonto import formats as fmt
 from caonto.cli import main
+from caonto.engine.interface import DatasetChoice, NotAcceptable, QueryRefused, QuerySyntaxError
+from caonto.engine.remote import RemoteEndpoints, RemoteEngine, RemoteError
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED
-from caonto.remote import RemoteEndpoints, RemoteEngine, RemoteError, graphs_of, publish
-from caonto.store import DatasetChoice, NotAcceptable, QueryRefused, QuerySyntaxError
-from caonto.web import formats as fmt
+from caonto.publish import graphs_of, publish
 from tests.conftest import (
     caonto_serve,
     free_port,

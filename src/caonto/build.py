@@ -16,11 +16,12 @@ import pyshacl
 import rdflib
 from rdflib import Dataset, Graph, URIRef
 
-from caonto import __version__
+from caonto import __version__, config
+from caonto.config import Settings
 from caonto.namespaces import GRAPH_INFERRED, bind_prefixes
 from caonto.pipeline import Asserted, check, load_asserted
 from caonto.rdf_io import rdf_files
-from caonto.settings import ResourcePaths, build_dir, resource_paths
+from caonto.resources import ResourcePaths, build_dir, resource_paths
 
 
 class BuildError(RuntimeError):
@@ -62,15 +63,17 @@ def assemble(asserted: Asserted, inferred: Graph | None = None,
     return dataset
 
 
-def build_dataset(force: bool = False, paths: ResourcePaths | None = None,
-                  out_dir: Path | None = None) -> BuiltDataset:
+def build_dataset(force: bool = False, settings: Settings | None = None,
+                  paths: ResourcePaths | None = None, out_dir: Path | None = None) -> BuiltDataset:
     """Return the built dataset, building it when its inputs changed (or ``force``).
 
-    Raises RdfInputError for unparsable files and BuildError when the project's data is
-    inconsistent or does not conform to its shapes.
+    ``paths`` and ``out_dir`` default to what ``settings`` (default: the environment's)
+    say. Raises RdfInputError for unparsable files and BuildError when the project's data
+    is inconsistent or does not conform to its shapes.
     """
-    paths = paths or resource_paths()
-    out_dir = out_dir or build_dir()
+    settings = settings or config.load()
+    paths = paths or resource_paths(settings)
+    out_dir = out_dir or build_dir(settings)
     key = _inputs_key(paths)
     nquads = out_dir / f"caonto-{__version__}.nq"
     manifest_path = out_dir / f"caonto-{__version__}.json"

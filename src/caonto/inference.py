@@ -21,13 +21,13 @@ uses a construct the fast one does not implement). Both publish the same triples
 tests compare them.
 """
 
-import os
 
 from owlrl import DeductiveClosure, OWLRL_Semantics
 from owlrl.Namespaces import ERRNS
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from caonto import config
 from caonto.namespaces import BASE, bind_prefixes
 from caonto.reasoner import Closure, Unsupported
 
@@ -75,9 +75,8 @@ def closure_errors(graph: Graph) -> list[str]:
 
 
 def reasoner_name() -> str:
-    """``fast`` (caonto.reasoner) unless CAONTO_REASONER=owlrl."""
-    return "owlrl" if os.environ.get("CAONTO_REASONER", "").strip().lower() == "owlrl" \
-        else "fast"
+    """``fast`` (caonto.reasoner) unless the setting CAONTO_REASONER is ``owlrl``."""
+    return config.load().reasoner
 
 
 def _owlrl_closure(triples) -> tuple[Graph, list[str]]:

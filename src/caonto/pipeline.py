@@ -15,7 +15,7 @@ from rdflib import Graph, URIRef
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
 from caonto.rdf_io import parse_files, rdf_files
-from caonto.settings import ResourcePaths, resource_paths
+from caonto.resources import ResourcePaths, resource_paths
 from caonto.validation import ValidationReport, Violation, validate_graph
 
 

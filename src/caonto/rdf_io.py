@@ -8,7 +8,6 @@ pyshacl work on rdflib graphs.
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,36 +15,9 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
+from caonto import formats
+from caonto.formats import Format
 from caonto.namespaces import bind_prefixes
-
-
-@dataclass(frozen=True)
-class RdfFormat:
-    name: str  # caonto's name for it, as used on the command line
-    oxigraph: ox.RdfFormat
-    rdflib: str  # rdflib serializer plugin name
-    media_type: str
-    suffix: str
-    is_quads: bool
-
-
-FORMATS: dict[str, RdfFormat] = {
-    f.name: f
-    for f in (
-        RdfFormat("turtle", ox.RdfFormat.TURTLE, "turtle", "text/turtle", ".ttl", False),
-        RdfFormat("nt", ox.RdfFormat.N_TRIPLES, "nt", "application/n-triples", ".nt", False),
-        RdfFormat("nq", ox.RdfFormat.N_QUADS, "nquads", "application/n-quads", ".nq", True),
-        RdfFormat("trig", ox.RdfFormat.TRIG, "trig", "application/trig", ".trig", True),
-        RdfFormat("jsonld", ox.RdfFormat.JSON_LD, "json-ld", "application/ld+json", ".jsonld", True),
-        RdfFormat("xml", ox.RdfFormat.RDF_XML, "xml", "application/rdf+xml", ".rdf", False),
-    )
-}
-_SUFFIXES = {f.suffix: f for f in FORMATS.values()} | {
-    ".owl": FORMATS["xml"],
-    ".xml": FORMATS["xml"],
-    ".json": FORMATS["jsonld"],
-    ".n3": FORMATS["turtle"],
-}
 
 
 class RdfInputError(ValueError):
@@ -58,19 +30,13 @@ class RdfInputError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-def format_for_path(path: Path) -> RdfFormat:
+def format_for_path(path: Path) -> Format:
     """The RDF format a file name implies; RdfInputError for an unknown suffix."""
-    try:
-        return _SUFFIXES[path.suffix.lower()]
-    except KeyError:
-        known = ", ".join(sorted(_SUFFIXES))
-        raise RdfInputError(f"unknown RDF file type {path.suffix!r} (known: {known})",
-                            str(path)) from None
-
-
-def format_for_media_type(media_type: str) -> RdfFormat | None:
-    base = media_type.split(";")[0].strip().lower()
-    return next((f for f in FORMATS.values() if f.media_type == base), None)
+    found = formats.for_path(path)
+    if found is None:
+        known = ", ".join(formats.file_suffixes())
+        raise RdfInputError(f"unknown RDF file type {path.suffix!r} (known: {known})", str(path))
+    return found
 
 
 def _refuse_xml_entities(data: bytes, source: str) -> None:
@@ -108,19 +74,19 @@ def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise RdfInputError(f"not an RDF term: {term!r}")
 
 
-def read_quads(data: bytes, fmt: RdfFormat, source: str = "<input>",
+def read_quads(data: bytes, fmt: Format, source: str = "<input>",
                base_iri: str | None = None) -> Iterator[ox.Quad]:
     """Parse ``data`` lazily into pyoxigraph quads; RdfInputError with the position on bad syntax."""
-    if fmt.name == "xml":
+    if fmt.rdf_format == ox.RdfFormat.RDF_XML:
         _refuse_xml_entities(data, source)
     try:
-        yield from ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
+        yield from ox.parse(data, format=fmt.rdf_format, base_iri=base_iri)
     except SyntaxError as error:
         message = str(error.msg) if getattr(error, "msg", None) else str(error)
         raise RdfInputError(message, source, error.lineno, error.offset) from None
 
 
-def parse_bytes(data: bytes, fmt: RdfFormat, source: str = "<input>",
+def parse_bytes(data: bytes, fmt: Format, source: str = "<input>",
                 base_iri: str | None = None, into: Graph | None = None) -> Graph:
     """Parse ``data`` and add its triples (quads flattened) to ``into`` or a new graph."""
     graph = into if into is not None else Graph()
@@ -149,10 +115,11 @@ def parse_files(paths: Iterable[Path], into: Graph | None = None) -> Graph:
 
 def rdf_files(directory: Path) -> list[Path]:
     """The RDF files of a directory, in a stable order."""
-    return sorted(p for p in directory.iterdir() if p.suffix.lower() in _SUFFIXES)
+    suffixes = formats.file_suffixes()
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
 
 
-def serialize(data: Graph | Dataset, fmt: RdfFormat) -> bytes:
+def serialize(data: Graph | Dataset, fmt: Format) -> bytes:
     """Serialise a graph, or a dataset keeping its named graphs when ``fmt`` holds quads."""
     if isinstance(data, Dataset) and not fmt.is_quads:
         merged = bind_prefixes(Graph())

@@ -16,7 +16,7 @@ from rdflib.term import Node
 
 from caonto.namespaces import CAO, bind_prefixes
 from caonto.rdf_io import parse_files, rdf_files
-from caonto.settings import resource_paths
+from caonto.resources import resource_paths
 
 
 @dataclass(frozen=True)

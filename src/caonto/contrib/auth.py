@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from caonto.config import ConfigError
+
 MIN_TOKEN_LENGTH = 16
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 
@@ -25,7 +27,7 @@ class AuthError(Exception):
         self.status, self.message, self.challenge = status, message, challenge
 
 
-class TokenConfigError(ValueError):
+class TokenConfigError(ConfigError):
     """The token setting or file is malformed; the message names the entry."""
 
 

@@ -29,11 +29,12 @@ from pathlib import Path
 
 from rdflib import Graph
 
+from caonto import formats
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
 from caonto.pipeline import Asserted, CheckResult
-from caonto.rdf_io import FORMATS, read_quads, to_rdflib
+from caonto.rdf_io import read_quads, to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def asserted_from_nquads(path: Path) -> tuple[Asserted, Graph]:
     """Ontology, essay data and inferred graphs of the built dataset, read with the same
     blank node labels the served store has (so inferred triples meet their nodes)."""
     graphs = {GRAPH_ONTOLOGY: Graph(), GRAPH_ESSAY: Graph(), GRAPH_RECORD: Graph(), GRAPH_INFERRED: Graph()}
-    for quad in read_quads(Path(path).read_bytes(), FORMATS["nq"], str(path)):
+    for quad in read_quads(Path(path).read_bytes(), formats.BY_NAME["nquads"], str(path)):
         target = graphs.get(to_rdflib(quad.graph_name)) if hasattr(quad.graph_name,
                                                                    "value") else None
         if target is not None:

@@ -12,7 +12,6 @@ Files change only through ``JournalDir.commit``, so a write touching several gra
 all-or-nothing on disk.
 """
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
+from caonto import formats
 from caonto.contrib.journal import JournalDir
 from caonto.namespaces import BASE, CAOG, CONTRIB_GRAPH_PREFIX, bind_prefixes
-from caonto.rdf_io import FORMATS, RdfInputError, read_quads, to_rdflib
-from caonto.settings import _source_checkout_root, build_dir
+from caonto.rdf_io import RdfInputError, read_quads, to_rdflib
 
 GRAPH_CONTRIB_LOG = CAOG["contrib-log"]
 _LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -48,15 +47,7 @@ class GraphMeta:
         return GraphMeta(people, self.created, when)
 
 
-def contrib_dir() -> Path:
-    """CAONTO_CONTRIB_DIR, else ``var/contrib`` in a source checkout, else under the build dir."""
-    if os.environ.get("CAONTO_CONTRIB_DIR"):
-        return Path(os.environ["CAONTO_CONTRIB_DIR"])
-    root = _source_checkout_root()
-    return root / "var" / "contrib" if root else build_dir() / "contrib"
-
-
-def local_name(graph_iri: str) -> str:
+def contributed_graph_name(graph_iri: str) -> str:
     """The ``name`` of ``caog:contrib/name``; ValueError when ``graph_iri`` is not one we
     can store (outside the prefix, or a name other than letters, digits, ``.``, ``_``, ``-``)."""
     if not graph_iri.startswith(CONTRIB_GRAPH_PREFIX):
@@ -105,7 +96,7 @@ def from_trig(graph_iri: str, data: bytes, source: str) -> tuple[Graph, GraphMet
     """Read back what ``to_trig`` wrote; StorageError when it is not that."""
     content, log = bind_prefixes(Graph()), Graph()
     try:
-        for quad in read_quads(data, FORMATS["trig"], source, base_iri=BASE):
+        for quad in read_quads(data, formats.BY_NAME["trig"], source, base_iri=BASE):
             triple = (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
             graph = getattr(quad.graph_name, "value", None)
             if graph == graph_iri:
@@ -129,9 +120,9 @@ def from_trig(graph_iri: str, data: bytes, source: str) -> tuple[Graph, GraphMet
 class GraphStorage:
     """Contributed graphs in one directory (see module docstring)."""
 
-    def __init__(self, root: Path | None = None, writable: bool = True):
+    def __init__(self, root: Path, writable: bool = True):
         """Raises DirectoryBusy when ``writable`` and another server holds the directory."""
-        self.journal = JournalDir(root or contrib_dir(), writable)
+        self.journal = JournalDir(root, writable)
 
     @property
     def root(self) -> Path:
@@ -159,11 +150,11 @@ class GraphStorage:
     def commit(self, changes: Mapping[str, tuple[Graph, GraphMeta] | None]) -> None:
         """Store (or, for None, delete) graphs by IRI, all-or-nothing and durably."""
         self.journal.commit({
-            local_name(iri) + _SUFFIX: None if entry is None else to_trig(iri, *entry)
+            contributed_graph_name(iri) + _SUFFIX: None if entry is None else to_trig(iri, *entry)
             for iri, entry in changes.items()})
 
 
-def read_contributions(root: Path | None = None) -> tuple[dict[str, Graph], Graph]:
+def read_contributions(root: Path) -> tuple[dict[str, Graph], Graph]:
     """The stored contributed graphs by IRI, and their caog:contrib-log, read without
     taking the directory (a running server may hold it). Raises StorageError."""
     with GraphStorage(root, writable=False) as storage:

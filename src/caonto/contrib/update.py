@@ -19,9 +19,10 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from caonto.contrib.convert import from_oxigraph
-from caonto.contrib.storage import local_name
+from caonto.contrib.storage import contributed_graph_name
+from caonto.engine.guard import check_remote_references
+from caonto.engine.interface import QueryRefused
 from caonto.namespaces import CONTRIB_GRAPH_PREFIX
-from caonto.store import QueryRefused, check_remote_references
 
 
 class UpdateError(Exception):
@@ -89,7 +90,7 @@ def changed_graphs(store: ox.Store, text: str) -> dict[str, Graph | None]:
                                    "read-only; updates may change only graphs named "
                                    f"{CONTRIB_GRAPH_PREFIX}<name> (use GRAPH or WITH)")
         try:
-            local_name(graph.value)
+            contributed_graph_name(graph.value)
         except ValueError as error:
             raise UpdateError(400, str(error)) from None
         quads = after.get(graph, set())

@@ -8,12 +8,11 @@ reads (GET/HEAD on ``/store``) are open. Every write goes through the gateway
 2xx only once it is on disk and visible to ``/sparql``. ``?dry-run=true`` (or the header
 ``X-Caonto-Dry-Run: true``) validates and answers without storing.
 
-Settings (``app.config`` or environment): CAONTO_TOKENS, CAONTO_TOKENS_FILE,
-CAONTO_CONTRIB_DIR. Body size is bounded by CAONTO_MAX_REQUEST_BYTES (413).
+Settings: CAONTO_TOKENS, CAONTO_TOKENS_FILE, CAONTO_CONTRIB_DIR. Body size is bounded
+by CAONTO_MAX_REQUEST_BYTES (413).
 """
 
 import json
-import os
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +21,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 
-from caonto.contrib.auth import AuthError, Tokens, load_tokens
+from caonto import formats as fmt
+from caonto.contrib.auth import AuthError, Tokens
 from caonto.contrib.convert import fresh_blank_nodes, oxigraph_triples, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
@@ -35,8 +35,7 @@ from caonto.contrib.gateway import (
 from caonto.contrib.storage import (
     GRAPH_CONTRIB_LOG,
     GraphStorage,
-    contrib_dir,
-    local_name,
+    contributed_graph_name,
     log_graph,
 )
 from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
@@ -46,9 +45,11 @@ from caonto.namespaces import (
     PREFIXES,
     bind_prefixes,
 )
-from caonto.rdf_io import FORMATS, RdfInputError, format_for_media_type, read_quads, to_rdflib
-from caonto.web import formats as fmt
+from caonto.rdf_io import RdfInputError, read_quads, to_rdflib
+from caonto.resources import contrib_dir
 from caonto.web.errors import ApiError, wants_json
+from caonto.web.negotiation import negotiate
+from caonto.web.state import EndpointState
 
 blueprint = Blueprint("contrib", __name__)
 DRY_RUN_HEADER = "X-Caonto-Dry-Run"
@@ -65,18 +66,15 @@ class ContribState:
         self.gateway.storage.close()
 
 
-def _setting(app, key: str) -> str:
-    return str(app.config.get(key) or os.environ.get(key) or "")
-
-
 @blueprint.record_once
 def _start(setup_state) -> None:
     """Open the contributions directory and publish what it holds, as the app starts."""
     app = setup_state.app
-    engine = app.extensions["caonto.engine"]
-    nquads = Path(app.extensions["caonto"].dataset.nquads)
-    tokens = load_tokens(_setting(app, "CAONTO_TOKENS"), _setting(app, "CAONTO_TOKENS_FILE"))
-    root = Path(_setting(app, "CAONTO_CONTRIB_DIR") or contrib_dir())
+    served: EndpointState = app.extensions["caonto"]
+    engine, settings = served.engine, served.settings
+    nquads = Path(served.dataset.nquads)
+    tokens = served.tokens
+    root = contrib_dir(settings)
     # Without tokens nothing can be written: read what is there, take no lock.
     storage = GraphStorage(root, writable=tokens.enabled)
 
@@ -181,7 +179,7 @@ def _writable_graph(iri: str) -> str:
     if not iri.startswith(CONTRIB_GRAPH_PREFIX):
         raise ApiError(403, _protected_message(iri), "Forbidden")
     try:
-        local_name(iri)
+        contributed_graph_name(iri)
     except ValueError as error:
         raise ApiError(400, str(error)) from None
     return iri
@@ -256,7 +254,7 @@ def _readable(snapshot: Snapshot) -> dict[str, Graph]:
 def store_get() -> Response:
     iri = _target()
     chosen = fmt.lookup(request.args["format"], fmt.GRAPH) if "format" in request.args \
-        else fmt.negotiate(request.headers.get("Accept"), fmt.GRAPH)
+        else negotiate(request.headers.get("Accept"), fmt.GRAPH)
     if chosen is None:
         raise ApiError(406, "no acceptable RDF format; try text/turtle, application/n-triples, "
                             "application/ld+json, application/rdf+xml, TriG or N-Quads")
@@ -267,7 +265,7 @@ def store_get() -> Response:
         triples = oxigraph_triples(readable[iri])
     else:
         raise ApiError(404, f"there is no graph <{iri}>")
-    if chosen.rdf_format.supports_datasets:
+    if chosen.is_quads:
         name = ox.DefaultGraph() if iri is None else ox.NamedNode(iri)
         triples = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
     body = ox.serialize(triples, format=chosen.rdf_format, prefixes=PREFIXES)
@@ -279,9 +277,9 @@ def store_get() -> Response:
 def _body_graph(graph_iri: str) -> Graph:
     """The request body as one graph, with fresh blank nodes. 415 for an unknown media
     type, 400 for bad syntax (with its position) or for quads in named graphs."""
-    rdf_format = format_for_media_type(request.mimetype or "")
+    rdf_format = fmt.for_media_type(request.mimetype or "")
     if rdf_format is None:
-        known = ", ".join(f.media_type for f in FORMATS.values())
+        known = ", ".join(f.media_type for f in fmt.of_kind(fmt.GRAPH))
         raise ApiError(415, f"unsupported media type {request.mimetype or '(none)'!r}; "
                             f"send one of: {known}")
     data = request.get_data()  # 413 past CAONTO_MAX_REQUEST_BYTES

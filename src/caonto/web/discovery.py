@@ -14,10 +14,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, request, send_file
 
+from caonto import formats as fmt
 from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, PREFIXES
-from caonto.web import formats as fmt
 from caonto.web.errors import ApiError
-from caonto.web.sparql import state
+from caonto.web.negotiation import negotiate, parse_accept
+from caonto.web.state import state
+from caonto.web.views import render_query_ui
 
 blueprint = Blueprint("discovery", __name__)
 
@@ -206,7 +208,7 @@ def _service_triples(root: str) -> list[ox.Triple]:
 def _rdf_response(triples: list[ox.Triple]) -> Response:
     wanted = request.args.get("format")
     chosen = (fmt.lookup(wanted, fmt.GRAPH) if wanted
-              else fmt.negotiate(request.headers.get("Accept"), fmt.GRAPH))
+              else negotiate(request.headers.get("Accept"), fmt.GRAPH))
     if chosen is None:
         offered = ", ".join(f.media_type for f in fmt.of_kind(fmt.GRAPH))
         raise ApiError(406, f"this description is RDF: {offered}")
@@ -219,20 +221,14 @@ def _rdf_response(triples: list[ox.Triple]) -> Response:
 
 
 def _prefers_html() -> bool:
-    best = fmt.parse_accept(request.headers.get("Accept"))
+    best = parse_accept(request.headers.get("Accept"))
     return bool(best) and best[0][0] in ("text/html", "application/xhtml+xml")
 
 
 def service_description_response() -> Response:
-    """GET /sparql without a query: the query UI for browsers when a page module offers
-    one (``app.extensions["caonto.query_ui"]``, a view function), else the description."""
+    """GET /sparql without a query: the query UI for browsers, else the description."""
     if _prefers_html():
-        from flask import current_app
-
-        ui = current_app.extensions.get("caonto.query_ui")
-        if ui:
-            return ui()
-        return Response(_MINIMAL_HTML, content_type="text/html; charset=utf-8")
+        return render_query_ui()
     return _rdf_response(_service_triples(request.url_root))
 
 
@@ -240,14 +236,3 @@ def service_description_response() -> Response:
 def void() -> Response:
     return _rdf_response(_dataset_triples(request.url_root))
 
-
-_MINIMAL_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>caonto SPARQL endpoint</title></head>
-<body><h1>caonto SPARQL endpoint</h1>
-<form method="post" action="sparql">
-<textarea name="query" rows="12" cols="80">SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10</textarea>
-<p><button type="submit">Run query</button></p></form>
-<p>Service description: <a href="sparql?format=turtle">Turtle</a>.
-VoID: <a href="void">/void</a>. Dumps: <a href="dumps/">/dumps/</a>.</p>
-</body></html>
-"""

@@ -11,7 +11,7 @@ import re
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from caonto.web.formats import parse_accept
+from caonto.web.negotiation import parse_accept
 
 _POSITION = re.compile(r"error at (\d+):(\d+)")
 

@@ -18,7 +18,7 @@ harmless, and the ranking keeps the exact reading first.
 A name matches when every word of the query is the start of one of its words (or, for
 queries of three letters and more, occurs inside it). The index is a list scanned in
 full: the graph has hundreds of names, not millions. The pages build it once per dataset
-version, with the label table (``caonto.web.pages.derived``); a query never fails, an
+version, with the label table (``caonto.web.reading.derived``); a query never fails, an
 empty one finds nothing.
 """
 

@@ -7,41 +7,28 @@ Accept (q-values) or ``format=``; ``inference=false`` hides the inferred graph;
 service description. Updates belong to ``/update`` and are refused here.
 """
 
-from dataclasses import dataclass, field
+from flask import Blueprint, Response, request
 
-from flask import Blueprint, Response, current_app, request
-
-from caonto.store import (
+from caonto import formats as fmt
+from caonto.engine.interface import (
     DatasetChoice,
     EngineBusy,
     EvaluationError,
     NotAcceptable,
-    QueryEngine,
     QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
 )
-from caonto.web import formats as fmt
+from caonto.web.discovery import service_description_response
 from caonto.web.errors import ApiError, syntax_error
+from caonto.web.negotiation import negotiate
+from caonto.web.state import state
 
 blueprint = Blueprint("sparql", __name__)
 
 QUERY_TYPE, FORM_TYPE, UPDATE_TYPE = ("application/sparql-query",
                                       "application/x-www-form-urlencoded",
                                       "application/sparql-update")
-
-
-@dataclass
-class EndpointState:
-    """What the endpoint keeps between requests (``app.extensions["caonto"]``)."""
-
-    engine: QueryEngine
-    dataset: object  # caonto.web.ServedDataset
-    cache: dict = field(default_factory=dict)  # discovery's per-dataset computed values
-
-
-def state() -> EndpointState:
-    return current_app.extensions["caonto"]
 
 
 def _single(values: list[str], name: str) -> str | None:
@@ -52,7 +39,7 @@ def _single(values: list[str], name: str) -> str | None:
 
 def _read_request() -> tuple[str | None, object]:
     """The query text (None when absent) and the multi-dict holding the other parameters."""
-    limit = current_app.config["CAONTO_MAX_REQUEST_BYTES"]
+    limit = state().settings.max_request_bytes
     if len(request.query_string) > limit:
         raise ApiError(414, f"the query string is longer than {limit} bytes; POST the query")
     if request.method in ("GET", "HEAD"):
@@ -103,7 +90,7 @@ def _formats(params) -> tuple[fmt.Format | None, fmt.Format | None]:
                                 "or a media type")
         return solutions, graph
     accept = request.headers.get("Accept")
-    return fmt.negotiate(accept, fmt.SOLUTIONS), fmt.negotiate(accept, fmt.GRAPH)
+    return negotiate(accept, fmt.SOLUTIONS), negotiate(accept, fmt.GRAPH)
 
 
 def _timeout(params) -> float | None:
@@ -129,8 +116,6 @@ def _not_acceptable(form: str) -> ApiError:
 def query() -> Response:
     text, params = _read_request()
     if text is None:
-        from caonto.web.discovery import service_description_response
-
         return service_description_response()
     if not text.strip():
         raise ApiError(400, "the query is empty")

@@ -62,7 +62,7 @@ def prepare(nquads: Path, directory: Path | None = None, in_subprocess: bool = T
     if is_current(directory, nquads):
         return directory
     if in_subprocess:
-        done = subprocess.run([sys.executable, "-m", "caonto.disk_store", str(nquads),
+        done = subprocess.run([sys.executable, "-m", "caonto.engine.disk_store", str(nquads),
                                str(directory)], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL)
         if done.returncode != 0 or not is_current(directory, nquads):
@@ -96,5 +96,5 @@ def writable_copy(nquads: Path) -> ox.Store:
     return store
 
 
-if __name__ == "__main__":  # python -m caonto.disk_store FILE.nq DIRECTORY (see prepare)
+if __name__ == "__main__":  # python -m caonto.engine.disk_store FILE.nq DIRECTORY (see prepare)
     prepare(Path(sys.argv[1]), Path(sys.argv[2]), in_subprocess=False)

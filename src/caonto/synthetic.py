@@ -6,7 +6,7 @@ sentence that states it, in three named graphs (ontology, essay, inferred). This
 relations, borders, events, sentences with Kazakh/English text and assessments, and
 an inferred graph holding superclass types and inverse/symmetric links.
 
-Run ``python benchmarks/synthetic.py N OUT.nq`` to write a file; ``generate`` is the API.
+Run ``python -m caonto.synthetic N OUT.nq`` to write a file; ``generate`` is the API.
 Deterministic for a given ``n`` and ``seed``.
 """
 
@@ -14,9 +14,9 @@ import random
 import sys
 from pathlib import Path
 
-CAO = "https://w3id.org/caonto/def/"
-CAOR = "https://w3id.org/caonto/id/"
-CAOG = "https://w3id.org/caonto/graph/"
+from caonto import namespaces
+
+CAO, CAOR, CAOG = str(namespaces.CAO), str(namespaces.CAOR), str(namespaces.CAOG)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"

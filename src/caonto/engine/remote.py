@@ -1,10 +1,6 @@
-"""caonto on top of another triple store: publish the dataset to it, and query through it.
+"""The engine over another triple store: queries and writes forwarded over HTTP.
 
-``publish`` loads the built dataset into any SPARQL 1.1 Graph Store Protocol server: one
-``PUT ?graph=IRI`` (N-Triples) per named graph, which replaces that graph whole, so
-publishing twice leaves the same data.
-
-``RemoteEngine`` has the interface of ``caonto.store.QueryEngine`` (``query``,
+``RemoteEngine`` has the interface of ``caonto.engine.interface.Engine`` (``query``,
 ``solutions``, ``update``, ``replace_graphs``, ``close``) but forwards SPARQL over HTTP
 to a SPARQL 1.1 query endpoint (and an update endpoint for writes). Answers come back
 as SPARQL JSON results or N-Triples and are re-written by pyoxigraph in the format the
@@ -19,9 +15,6 @@ stop the remote's evaluation — give the store its own timeout (Oxigraph
 ``MaxQueryExecutionTime``). Answers larger than ``max_bytes`` are refused.
 """
 
-import json
-import os
-import sys
 import threading
 import time
 import urllib.error
@@ -32,18 +25,19 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from caonto.namespaces import GRAPH_INFERRED, PREFIXES
-from caonto.store import (
+from caonto import formats
+from caonto.config import Settings
+from caonto.engine.guard import check_remote_references
+from caonto.engine.interface import (
     Answer,
     DatasetChoice,
     EvaluationError,
     NotAcceptable,
     QuerySyntaxError,
     QueryTimeout,
-    _capped_solutions,
-    check_remote_references,
 )
-from caonto.web import formats as fmt
+from caonto.engine.results import capped_solutions, capped_triples, write_boolean
+from caonto.namespaces import GRAPH_INFERRED
 
 _ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 _GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"  # names only: no scan
@@ -124,33 +118,27 @@ class RemoteEngine:
         self._lock = threading.Lock()
         self.triples = self._count()
 
-    # -- the QueryEngine interface --
+    # -- the Engine interface --
     def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
-              solutions_format: fmt.Format | None = fmt.DEFAULT[fmt.SOLUTIONS],
-              graph_format: fmt.Format | None = fmt.DEFAULT[fmt.GRAPH],
+              solutions_format: formats.Format | None = formats.DEFAULT[formats.SOLUTIONS],
+              graph_format: formats.Format | None = formats.DEFAULT[formats.GRAPH],
               timeout: float | None = None) -> Answer:
         """Forward ``text`` and re-serialise at most ``max_rows`` rows (or triples)."""
         result = self._evaluate(text, choice, timeout)
         if isinstance(result, bool):
             if solutions_format is None:
                 raise NotAcceptable("ask")
-            return Answer(fmt.write_boolean(solutions_format, result), solutions_format,
+            return Answer(write_boolean(solutions_format, result), solutions_format,
                           "ask", False, 1)
         if isinstance(result, ox.QuerySolutions):
             if solutions_format is None:
                 raise NotAcceptable("select")
-            body, count, truncated = _capped_solutions(result, solutions_format, self.max_rows)
+            body, count, truncated = capped_solutions(result, solutions_format, self.max_rows)
             return Answer(body, solutions_format, "select", truncated, count)
         if graph_format is None:
             raise NotAcceptable("construct")
-        triples = result[:self.max_rows + 1]
-        truncated = len(triples) > self.max_rows
-        del triples[self.max_rows:]
-        if graph_format.rdf_format.supports_datasets:
-            triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                       for t in triples]
-        body = ox.serialize(triples, format=graph_format.rdf_format, prefixes=PREFIXES)
-        return Answer(body, graph_format, "graph", truncated, len(triples))
+        body, count, truncated = capped_triples(result, graph_format, self.max_rows)
+        return Answer(body, graph_format, "graph", truncated, count)
 
     def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
                   timeout: float | None = None) -> tuple[list[str], list[tuple]]:
@@ -288,8 +276,6 @@ def _replacement_update(iri: str, data: bytes | None) -> str:
     return text
 
 
-# ---- publishing ------------------------------------------------------------------------------
-
 def put_graph(store_url: str, graph: str, ntriples: bytes | None, timeout: float,
               headers: dict | None = None) -> int:
     """PUT (or, for None, DELETE) one named graph through the Graph Store Protocol.
@@ -310,104 +296,12 @@ def put_graph(store_url: str, graph: str, ntriples: bytes | None, timeout: float
     return status
 
 
-def graphs_of(nquads: Path) -> dict[str, bytes]:
-    """The named graphs of an N-Quads file as N-Triples bytes (default-graph quads are
-    not published: caonto's dataset has none)."""
-    grouped: dict[str, list] = {}
-    for quad in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS):
-        if isinstance(quad.graph_name, ox.NamedNode):
-            grouped.setdefault(quad.graph_name.value, []).append(quad.triple)
-    return {name: ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            for name, triples in grouped.items()}
-
-
-def publish(nquads: Path, store_url: str, timeout: float = 600.0,
-            headers: dict | None = None) -> dict[str, int]:
-    """PUT every named graph of ``nquads`` to ``store_url``; triples per graph published.
-
-    Raises RemoteError (nothing is rolled back: graphs already PUT stay replaced)."""
-    counts = {}
-    for name, payload in graphs_of(nquads).items():
-        put_graph(store_url, name, payload, timeout, headers)
-        counts[name] = payload.count(b"\n")
-    return counts
-
-
-# ---- the command line ------------------------------------------------------------------------
-
-def _auth_headers(args) -> dict:
-    return {"Authorization": args.authorization} if getattr(args, "authorization", None) else {}
-
-
-def _cmd_publish(args) -> int:
-    from caonto.build import build_dataset
-
-    nquads = Path(args.dataset) if args.dataset else build_dataset().nquads
-    try:
-        counts = publish(nquads, args.to, timeout=args.timeout, headers=_auth_headers(args))
-    except (RemoteError, QueryTimeout, SyntaxError, OSError) as error:
-        print(f"caonto publish: {error}", file=sys.stderr, flush=True)
-        return 2
-    for name, count in counts.items():
-        print(f"  {count:>8}  {name}")
-    print(json.dumps({"published_to": args.to, "graphs": len(counts),
-                      "triples": sum(counts.values())}))
-    return 0
-
-
-def add_publish_command(subparsers) -> None:
-    """Add ``publish`` to the caonto CLI's subparsers."""
-    command = subparsers.add_parser(
-        "publish", help="load the dataset's named graphs into a Graph Store Protocol server")
-    command.add_argument("--to", required=True, metavar="URL",
-                         help="the store's Graph Store Protocol endpoint, e.g. "
-                              "http://127.0.0.1:7878/store (Oxigraph), "
-                              "http://127.0.0.1:3030/ds/data (Fuseki)")
-    command.add_argument("--dataset", metavar="FILE.nq",
-                         help="publish this N-Quads file instead of the built dataset")
-    command.add_argument("--timeout", type=float, default=600.0,
-                         help="seconds per graph (default 600)")
-    command.add_argument("--authorization", metavar="VALUE",
-                         default=os.environ.get("CAONTO_STORE_AUTHORIZATION"),
-                         help="an Authorization header for the store, e.g. 'Basic ...' "
-                              "(default: CAONTO_STORE_AUTHORIZATION)")
-    command.set_defaults(run=_cmd_publish)
-
-
-# ---- caonto serve --store ------------------------------------------------------------------
-
-STORE_SETTINGS = {"store": "CAONTO_STORE", "store_update": "CAONTO_STORE_UPDATE",
-                  "store_gsp": "CAONTO_STORE_GSP"}
-
-
-def add_store_options(serve_parser) -> None:
-    """``caonto serve --store URL [--store-update URL] [--store-gsp URL]``."""
-    serve_parser.add_argument("--store", metavar="URL",
-                              help="serve from this remote SPARQL 1.1 query endpoint "
-                                   "(CAONTO_STORE) instead of local worker processes")
-    serve_parser.add_argument("--store-update", metavar="URL",
-                              help="the remote store's SPARQL 1.1 update endpoint, for writes "
-                                   "(CAONTO_STORE_UPDATE)")
-    serve_parser.add_argument("--store-gsp", metavar="URL",
-                              help="the remote store's Graph Store Protocol endpoint, for "
-                                   "contributed graphs (CAONTO_STORE_GSP)")
-
-
-def store_config(args) -> dict:
-    """The CAONTO_STORE* settings given on the command line."""
-    return {key: getattr(args, option) for option, key in STORE_SETTINGS.items()
-            if getattr(args, option, None)}
-
-
-def engine_from_settings(settings: dict, allowlist: frozenset[str]) -> RemoteEngine:
+def engine_from_settings(settings: Settings) -> "RemoteEngine":
     """The RemoteEngine the CAONTO_STORE* settings describe. Raises RemoteError when the
     store cannot be reached (the server then does not start)."""
-    endpoints = RemoteEndpoints(query=str(settings["CAONTO_STORE"]),
-                                update=str(settings.get("CAONTO_STORE_UPDATE") or "") or None,
-                                store=str(settings.get("CAONTO_STORE_GSP") or "") or None)
-    # An Authorization header for the store (e.g. "Basic ..."), from the environment only:
-    # a secret does not belong on a command line.
-    secret = os.environ.get("CAONTO_STORE_AUTHORIZATION", "")
-    return RemoteEngine(endpoints, timeout=float(settings["CAONTO_QUERY_TIMEOUT"]),
-                        max_rows=int(settings["CAONTO_MAX_ROWS"]), allowlist=allowlist,
+    endpoints = RemoteEndpoints(query=settings.store, update=settings.store_update or None,
+                                store=settings.store_gsp or None)
+    secret = settings.store_authorization
+    return RemoteEngine(endpoints, timeout=settings.query_timeout, max_rows=settings.max_rows,
+                        allowlist=settings.allowlist,
                         headers={"Authorization": secret} if secret else None)

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from caonto.engine.interface import QuerySyntaxError
 from caonto.namespaces import ASSERTED_GRAPHS, GRAPH_ESSAY, PREFIXES
 
 # A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
 QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
-
-
-class QueryError(ValueError):
-    """A query that cannot be run; the message carries the parser's position."""
 
 
 def open_store(nquads: Path) -> ox.Store:
@@ -49,7 +46,7 @@ def _query(store: ox.Store, text: str, inference: bool):
     try:
         return store.query(text, **options)
     except SyntaxError as error:
-        raise QueryError(str(error)) from None
+        raise QuerySyntaxError(str(error)) from None
 
 
 def run_query(store: ox.Store, text: str, inference: bool = True) -> QueryAnswer:

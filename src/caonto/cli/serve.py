@@ -1,5 +1,5 @@
 """``caonto serve``: the endpoint under waitress, a production WSGI server (never Flask's
-development server, never debug mode). Registered on the CLI by ``add_serve_command``.
+development server, never debug mode).
 
 ``--processes N`` (N > 1) runs N copies of the server on one port (SO_REUSEPORT; the
 kernel spreads connections): Flask and waitress then use more than one CPU, at the cost
@@ -8,11 +8,14 @@ of one query-worker pool, and so one copy of the data per worker, in each proces
 
 import argparse
 import logging
-import os
 import signal
 import socket
 import subprocess
 import sys
+
+import waitress
+
+from caonto.web import create_app
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -28,24 +31,20 @@ def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
+# command-line option -> the setting it gives (caonto.config)
+OPTION_SETTINGS = {"dataset": "CAONTO_DATASET", "timeout": "CAONTO_QUERY_TIMEOUT",
+                   "max_rows": "CAONTO_MAX_ROWS", "workers": "CAONTO_WORKERS",
+                   "threads": "CAONTO_THREADS", "store": "CAONTO_STORE",
+                   "store_update": "CAONTO_STORE_UPDATE", "store_gsp": "CAONTO_STORE_GSP"}
+
+
 def _config(args: argparse.Namespace) -> dict:
-    config = {}
-    if args.dataset:
-        config["CAONTO_DATASET"] = args.dataset
-    for option, key in (("timeout", "CAONTO_QUERY_TIMEOUT"), ("max_rows", "CAONTO_MAX_ROWS"),
-                        ("workers", "CAONTO_WORKERS"), ("threads", "CAONTO_THREADS")):
-        if getattr(args, option) is not None:
-            config[key] = getattr(args, option)
-    from caonto.remote import store_config  # --store URL: serve from a remote SPARQL store
-    config.update(store_config(args))
-    return config
+    """The settings given as options; they win over the environment."""
+    return {key: getattr(args, option) for option, key in OPTION_SETTINGS.items()
+            if getattr(args, option) is not None}
 
 
 def _serve_one(args: argparse.Namespace, reuse_port: bool) -> int:
-    import waitress
-
-    from caonto.web import create_app
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(_config(args))
     sock = _listening_socket(args.host, args.port, reuse_port)
@@ -57,8 +56,9 @@ def _serve_one(args: argparse.Namespace, reuse_port: bool) -> int:
               flush=True)
     try:
         # Waitress buffers each response whole; bodies are bounded by CAONTO_MAX_ROWS.
-        waitress.serve(app, sockets=[sock], threads=int(app.config["CAONTO_THREADS"]),
-                       max_request_body_size=int(app.config["CAONTO_MAX_REQUEST_BYTES"]),
+        settings = app.extensions["caonto"].settings
+        waitress.serve(app, sockets=[sock], threads=settings.threads,
+                       max_request_body_size=settings.max_request_bytes,
                        ident="caonto", clear_untrusted_proxy_headers=True,
                        connection_limit=200, channel_timeout=60)
     finally:
@@ -66,16 +66,15 @@ def _serve_one(args: argparse.Namespace, reuse_port: bool) -> int:
     return 0
 
 
-def _serve_many(args: argparse.Namespace) -> int:
-    """Start ``args.processes`` single servers sharing the port; stop them all together."""
+def _serve_many(args: argparse.Namespace, processes: int) -> int:
+    """Start ``processes`` single servers sharing the port; stop them all together."""
     command = [sys.executable, "-m", "caonto.cli", "serve", "--host", args.host,
                "--port", str(args.port), "--processes", "1", "--_reuse-port"]
-    for option in ("dataset", "timeout", "max_rows", "workers", "threads", "store",
-                   "store_update", "store_gsp"):
+    for option in OPTION_SETTINGS:
         if getattr(args, option) is not None:
             command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-    children = [subprocess.Popen(command) for _ in range(args.processes)]
-    print(f"caonto: {args.processes} server processes on http://{args.host}:{args.port}/sparql",
+    children = [subprocess.Popen(command) for _ in range(processes)]
+    print(f"caonto: {processes} server processes on http://{args.host}:{args.port}/sparql",
           file=sys.stderr, flush=True)
 
     def stop(*_):
@@ -93,16 +92,16 @@ def _serve_many(args: argparse.Namespace) -> int:
     return failed[0] if failed else 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.host not in _LOOPBACK:
         print(f"caonto serve: listening on {args.host}, beyond this machine", file=sys.stderr)
-    if args.processes > 1:
-        return _serve_many(args)
+    processes = args.processes or args.settings.processes
+    if processes > 1:
+        return _serve_many(args, processes)
     return _serve_one(args, reuse_port=args._reuse_port)
 
 
-def add_serve_command(subparsers) -> None:
-    """Add ``serve`` to the caonto CLI's subparsers."""
+def add_command(subparsers) -> None:
     serve = subparsers.add_parser("serve", help="run the SPARQL endpoint (waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -110,7 +109,6 @@ def add_serve_command(subparsers) -> None:
     serve.add_argument("--workers", type=int,
                        help="query worker processes per server process (CAONTO_WORKERS)")
     serve.add_argument("--processes", type=int,
-                       default=int(os.environ.get("CAONTO_PROCESSES", "1")),
                        help="server processes sharing the port (CAONTO_PROCESSES, 1)")
     serve.add_argument("--timeout", type=float, help="query timeout, s (CAONTO_QUERY_TIMEOUT)")
     serve.add_argument("--max-rows", type=int, help="row cap (CAONTO_MAX_ROWS)")
@@ -118,6 +116,13 @@ def add_serve_command(subparsers) -> None:
                        help="serve this N-Quads file instead of the built dataset")
     serve.add_argument("--_reuse-port", dest="_reuse_port", action="store_true",
                        help=argparse.SUPPRESS)
-    from caonto.remote import add_store_options  # --store, --store-update, --store-gsp
-    add_store_options(serve)
-    serve.set_defaults(run=_run)
+    serve.add_argument("--store", metavar="URL",
+                       help="serve from this remote SPARQL 1.1 query endpoint "
+                            "(CAONTO_STORE) instead of local worker processes")
+    serve.add_argument("--store-update", metavar="URL",
+                       help="the remote store's SPARQL 1.1 update endpoint, for writes "
+                            "(CAONTO_STORE_UPDATE)")
+    serve.add_argument("--store-gsp", metavar="URL",
+                       help="the remote store's Graph Store Protocol endpoint, for "
+                            "contributed graphs (CAONTO_STORE_GSP)")
+    serve.set_defaults(run=run)

@@ -1,0 +1,5 @@
+import sys
+
+from caonto.cli import main
+
+sys.exit(main())

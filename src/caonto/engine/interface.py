@@ -1,0 +1,98 @@
+"""What every query engine offers and how it fails.
+
+Two engines implement :class:`Engine`: the local pool of worker processes
+(``caonto.engine.pool``) and a remote SPARQL 1.1 store (``caonto.engine.remote``). The
+web layer and the write path see only this interface.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from caonto.formats import Format
+
+
+class QueryError(Exception):
+    """Base class; ``str()`` is a message fit for the client."""
+
+
+class QuerySyntaxError(QueryError):
+    """The parser rejected the text; the message carries the parser's line:column."""
+
+
+class QueryRefused(QueryError):
+    """The query names a remote or file resource (SERVICE, LOAD, FROM) not allow-listed."""
+
+
+class QueryTimeout(QueryError):
+    """Evaluation overran its deadline; the worker running it was killed."""
+
+
+class EngineBusy(QueryError):
+    """No worker became free before the deadline."""
+
+
+class NotAcceptable(QueryError):
+    """No acceptable format for this query form (``form`` is select/ask/construct)."""
+
+    def __init__(self, form: str):
+        super().__init__(f"no acceptable format for a {form.upper()} result")
+        self.form = form
+
+
+class EvaluationError(QueryError):
+    """The engine failed while evaluating (e.g. an I/O error) or its worker died."""
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    """Which graphs a query sees. None for both lists = the served default dataset:
+    the union of every graph, or without the inferred graph when ``inference`` is off.
+    Protocol lists (default-graph-uri / named-graph-uri) replace that dataset entirely."""
+
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    inference: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    format: Format
+    form: str  # select, ask, graph
+    truncated: bool
+    count: int  # rows (SELECT), triples (graph) or 1 (ASK)
+
+
+class Engine(Protocol):
+    """A query engine over the served dataset."""
+
+    max_rows: int
+    allowlist: frozenset[str]
+    triples: int  # how many the dataset held when the engine opened
+    nquads: Path | None  # the file it serves, when it serves one
+
+    @property
+    def data_version(self) -> int:
+        """Grows with every applied write: caches of derived data key on it."""
+
+    def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
+              solutions_format: Format | None = None, graph_format: Format | None = None,
+              timeout: float | None = None) -> Answer:
+        """Evaluate and serialise at most ``max_rows`` rows (or triples)."""
+
+    def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
+                  timeout: float | None = None) -> tuple[list[str], list[tuple]]:
+        """A SELECT for Python callers (pages): variable names and rows of terms."""
+
+    def update(self, text: str, timeout: float | None = None) -> None:
+        """Apply a SPARQL Update."""
+
+    def replace_graphs(self, graphs: dict[str, bytes | None]) -> None:
+        """Replace whole named graphs (IRI -> N-Triples bytes; None drops one)."""
+
+    def worker_pids(self) -> list[int]:
+        """The engine's worker processes (none for a remote store)."""
+
+    def close(self) -> None:
+        """Stop the workers (or release the connection)."""

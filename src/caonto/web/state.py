@@ -1,0 +1,34 @@
+"""What the app keeps between requests: its settings, its engine and the served dataset.
+
+``create_app`` puts one :class:`EndpointState` in ``app.extensions["caonto"]``; every
+blueprint reads it through :func:`state`.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from caonto.config import Settings
+from caonto.contrib.auth import Tokens
+from caonto.engine.interface import Engine
+
+
+@dataclass(frozen=True)
+class ServedDataset:
+    nquads: Path
+    version: str
+    sha256: str
+
+
+@dataclass
+class EndpointState:
+    settings: Settings
+    engine: Engine
+    dataset: ServedDataset
+    tokens: Tokens  # who may write
+    cache: dict = field(default_factory=dict)  # values computed once per dataset version
+
+
+def state() -> EndpointState:
+    return current_app.extensions["caonto"]

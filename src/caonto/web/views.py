@@ -1,0 +1,224 @@
+"""The HTML pages: a page per resource and term, the ontology, the home page with the
+network of relations, search, and the query UI (YASGUI) that ``/sparql`` shows a browser.
+"""
+
+import json
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request
+from markupsafe import Markup
+
+from caonto import formats as fmt
+from caonto.namespaces import BASE, CAO, ONTOLOGY_IRI, PREFIXES
+from caonto.resources import resource_paths
+from caonto.web import describe as desc
+from caonto.web import ontology_docs
+from caonto.web.assets import assets_installed
+from caonto.web.dereference import DATA_FORMATS
+from caonto.web.i18n import LANGUAGE_COOKIE, LANGUAGES, page_language, ui_text
+from caonto.web.links import compact, data_url, href, iri_for_path, page_url, site_root
+from caonto.web.reading import derived, run_select
+from caonto.web.state import state
+
+blueprint = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
+                      static_url_path="/static/pages")
+
+
+@blueprint.app_context_processor
+def _template_helpers() -> dict:
+    return {"href": href, "compact": compact, "LANGUAGES": LANGUAGES,
+            "assets_installed": assets_installed}
+
+
+@blueprint.after_app_request
+def _remember_language(response: Response) -> Response:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and request.blueprint == "pages":
+        response.set_cookie(LANGUAGE_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def _render(template: str, **context) -> Response:
+    language = g.get("language") or page_language()
+    body = render_template(template, lang=language, labels=derived().labels,
+                           t=lambda key: ui_text(key, language), **context)
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def _alternates(iri: str) -> list[tuple[str, str, str]]:
+    """(label, media type, URL) of each data document, for links and <link rel=alternate>."""
+    names = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD",
+             "rdfxml": "RDF/XML"}
+    return [(names[n], fmt.BY_NAME[n].media_type, data_url(iri, fmt.BY_NAME[n]))
+            for n in DATA_FORMATS]
+
+
+def _definition(description: desc.Description, language: str) -> tuple[str, str] | None:
+    """The resource's definition or comment in ``language`` (English as fallback)."""
+    wanted = (str(PREFIXES["skos"]) + "definition", str(PREFIXES["rdfs"]) + "comment",
+              str(PREFIXES["dcterms"]) + "description")
+    texts = [(f.value.text, f.value.language) for f in description.outgoing
+             if f.predicate in wanted and f.value.kind == "literal"]
+    for candidate in (language, "en", ""):
+        for text, tag in texts:
+            if tag == candidate:
+                return text, tag
+    return texts[0] if texts else None
+
+
+@blueprint.route("/page/<any(id, def):kind>/<path:rest>")
+def page(kind: str, rest: str):
+    iri = iri_for_path(kind, rest)
+    description = desc.describe(run_select, iri)
+    if not description.exists:
+        abort(404, f"caonto says nothing about {iri}")
+    language = page_language()
+    labels = derived().labels
+    return _render("resource.html", iri=iri, d=description,
+                   names=labels.names_by_language(iri), title=labels.label(iri, language),
+                   definition=_definition(description, language),
+                   alternates=_alternates(iri), is_term=kind == "def",
+                   switch=lambda code: page_url(iri, lang=code))
+
+
+@blueprint.route("/page/def")
+def ontology_page():
+    language = page_language()
+    docs = ontology_docs.read(run_select, derived().labels, language)
+    return _render("ontology.html", iri=str(ONTOLOGY_IRI), docs=docs,
+                   alternates=_alternates(str(ONTOLOGY_IRI)),
+                   switch=lambda code: page_url(str(ONTOLOGY_IRI), lang=code))
+
+
+@blueprint.route("/")
+def home():
+    language = page_language()
+    labels = derived().labels
+    tones = [(iri, labels.label(iri, language)) for iri in TONES]
+    return _render("home.html", tones=tones,
+                   network_query=network_query(language),
+                   sparql_url=site_root() + "sparql",
+                   switch=lambda code: site_root() + f"?lang={code}")
+
+
+@blueprint.route("/search")
+def search():
+    query = request.args.get("q", "")
+    language = page_language()
+    state = derived()
+    hits = state.index.search(query) if query.strip() else []
+    results = [{"iri": h.iri, "href": href(h.iri), "label": state.labels.text(h.iri, language),
+                "matched": h.name, "matchedLanguage": h.language, "exact": h.score < 10}
+               for h in hits]
+    wants_json = request.args.get("format") == "json" or (
+        request.accept_mimetypes.best_match(["text/html", "application/json"])
+        == "application/json")
+    if wants_json:
+        response = jsonify({"query": query, "results": results})
+        response.vary.add("Accept")
+        return response
+    response = _render("search.html", query=query, results=results,
+                       switch=lambda code: site_root() + "search?" + "&".join(
+                           p for p in (f"q={quote(query)}" if query else "",
+                                       f"lang={code}") if p))
+    response.vary.add("Accept")
+    return response
+
+
+# -- the query UI (called by caonto.web.sparql for a browser's GET without a query) --------
+
+def example_queries() -> list[dict]:
+    """The example queries in ``queries/*.rq``: title and description from their leading
+    ``# title:`` / ``# description:`` comments (file name and "" when missing)."""
+    try:
+        directory = resource_paths(state().settings).queries
+    except FileNotFoundError:
+        return []
+    examples = []
+    for path in sorted(directory.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        fields = {"title": path.stem, "description": ""}
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            key, _, value = line.lstrip("# ").partition(":")
+            if key.strip().lower() in fields and value.strip():
+                fields[key.strip().lower()] = value.strip()
+        examples.append({"name": path.name, **fields, "query": text})
+    return examples
+
+
+def render_query_ui(endpoint_url: str | None = None) -> Response:
+    """The YASGUI page for ``/sparql``, pre-loaded with the example queries."""
+    endpoint = endpoint_url or (site_root() + "sparql")
+    return _render("sparql.html", endpoint=endpoint, examples=example_queries(),
+                   switch=lambda code: endpoint + f"?lang={code}")
+
+
+# -- the picture on the home page ---------------------------------------------------------------
+
+TONES = [str(BASE) + f"id/tone-{t}" for t in ("positive", "negative", "mixed", "cautious",
+                                               "neutral")]
+
+
+def network_query(language: str) -> str:
+    """The SPARQL the home page's script sends to /sparql to draw the network: one row per
+    node (states, organisations, intergovernmental bodies) and one per link (bilateral
+    relation with its assessments' tones, membership, cooperation within an organisation,
+    body of a relation). ``language``
+    must be one of LANGUAGES (it is written into the query)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+
+    def labelled(var: str) -> str:
+        # the name in the page's language, else English (skos:prefLabel before rdfs:label),
+        # else the IRI
+        optional = "    OPTIONAL {{ ?{v} {p} ?{v}{i} FILTER(LANG(?{v}{i}) = \"{code}\") }}\n"
+        choices = [(p, code) for code in (language, "en") for p in ("skos:prefLabel", "rdfs:label")]
+        names = ", ".join(f"?{var}{i}" for i in range(len(choices)))
+        return ("".join(optional.format(v=var, p=p, i=i, code=code)
+                        for i, (p, code) in enumerate(choices))
+                + f"    BIND(COALESCE({names}, STR(?{var})) AS ?{var}Label)")
+
+    return f"""PREFIX cao: <{CAO}>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+# The relations network: nodes, then links, of the essay's states and organisations.
+SELECT ?row ?node ?nodeLabel ?kind ?link ?linkLabel ?a ?b ?tone WHERE {{
+  {{
+    BIND("node" AS ?row)
+    VALUES ?kind {{ cao:State cao:InternationalOrganization cao:IntergovernmentalBody }}
+    ?node a ?kind .
+{labelled("node")}
+  }} UNION {{
+    BIND("relation" AS ?row)
+    ?link a cao:BilateralRelation ; cao:relationParty ?a, ?b .
+    FILTER(STR(?a) < STR(?b))
+    OPTIONAL {{ ?assessment cao:about ?link ; cao:tone ?tone . }}
+{labelled("link")}
+  }} UNION {{
+    BIND("member" AS ?row)
+    ?a cao:memberOf ?b . ?a a cao:State . ?b a cao:InternationalOrganization .
+  }} UNION {{
+    SELECT DISTINCT ?row ?a ?b WHERE {{
+      BIND("within" AS ?row)
+      ?cooperation cao:withinOrganization ?b ; cao:participant ?a . ?a a cao:State .
+    }}
+  }} UNION {{
+    BIND("body" AS ?row)
+    ?a cao:bodyOf ?link . ?link cao:relationParty ?b .
+  }}
+}}"""
+
+
+def to_json(value) -> Markup:
+    """JSON safe inside a <script> element (no closing tags, no HTML specials)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(raw, escaped)
+    return Markup(text)
+
+
+blueprint.add_app_template_filter(to_json, "script_json")
