@@ -7,7 +7,6 @@ pyoxigraph, the endpoint's engine, and must give the same rows there.
 """
 
 from decimal import Decimal
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -20,10 +19,8 @@ from caonto.resources import resource_paths
 from tests import graphs
 
 QUERIES = resource_paths().queries
-# The essay lives in shared/, beside the repository (also in CI's fresh clone).
-ESSAY_FILE = next((p for p in (Path(__file__).resolve().parents[2] / "shared/source/essay.kk.txt",
-                               Path("/work/shared/source/essay.kk.txt")) if p.is_file()),
-                  Path("/work/shared/source/essay.kk.txt"))
+# The essay as published, shipped with the data (data/source/).
+ESSAY_FILE = resource_paths().data / "source" / "essay.kk.txt"
 
 _SHORT = ((BASE + "id/", "caor:"), (BASE + "def/", "cao:"), (str(WD), "wd:"))
 _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.positiveInteger, XSD.nonNegativeInteger}
@@ -57,8 +54,6 @@ def _answer(name: str, columns: tuple[str, ...] | None = None) -> set[tuple]:
 
 
 def _essay_line(number: int) -> str:
-    if not ESSAY_FILE.is_file():
-        pytest.skip(f"{ESSAY_FILE} is not on this machine")
     lines = ESSAY_FILE.read_text(encoding="utf-8").split("\n")
     return lines[number - 1].rstrip()
 

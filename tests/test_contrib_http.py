@@ -402,9 +402,11 @@ def test_blank_nodes_stay_connected_and_apart_across_graphs(client):
 
 
 def test_protocol_details(client):
-    assert client.head(f"/store?graph={graph_iri('put')}").status_code == 200
+    client.put(f"/store?graph={graph_iri('details')}", data=membership("details").encode(),
+               headers=TURTLE)
+    assert client.head(f"/store?graph={graph_iri('details')}").status_code == 200
     union = client.get("/store?default", headers={"Accept": "application/n-triples"})
-    assert union.status_code == 200 and b"membership-put" in union.data
+    assert union.status_code == 200 and b"membership-details" in union.data
     assert client.get("/store?graph=https://example.org/none").status_code == 404
     assert client.get("/store").status_code == 400
     response = client.post("/update", data={"update": "CLEAR ALL",

@@ -8,6 +8,7 @@ what a visitor of ``caonto serve`` gets.
 import html
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -93,7 +94,7 @@ def test_labels_and_index_are_built_once_per_dataset_version(app):
     with app.test_request_context("/"):
         first = derived()
         assert derived() is first  # same data: reused
-        engine = app.extensions["caonto.engine"]
+        engine = app.extensions["caonto"].engine
         engine.update('INSERT DATA { GRAPH <https://w3id.org/caonto/graph/contrib/t> { '
                       '<https://w3id.org/caonto/id/t-new> '
                       '<http://www.w3.org/2004/02/skos/core#prefLabel> "Жаңа атау"@kk } }')
@@ -279,7 +280,7 @@ def test_resource_page_switches_names_by_language(app):
 
 
 def test_every_page_word_exists_in_every_language():
-    from caonto.web.labels import LANGUAGES, UI_TEXT, ui_text
+    from caonto.web.i18n import LANGUAGES, UI_TEXT, ui_text
 
     for key, words in UI_TEXT.items():
         assert set(words) == set(LANGUAGES), key
@@ -363,7 +364,19 @@ def test_query_ui_lists_the_example_queries(client, app):
         assert f">{example['title']}</option>" in html.unescape(page)
 
 
-def test_example_query_headers_are_read(tmp_path, monkeypatch, app):
+@contextmanager
+def changed_settings(app, **changes):
+    """The app's settings with ``changes`` for the duration of the block."""
+    served = app.extensions["caonto"]
+    kept = served.settings
+    served.settings = kept.with_changes(**changes)
+    try:
+        yield
+    finally:
+        served.settings = kept
+
+
+def test_example_query_headers_are_read(tmp_path, app):
     from caonto.web.views import example_queries
 
     (tmp_path / "ontology").mkdir()
@@ -371,8 +384,7 @@ def test_example_query_headers_are_read(tmp_path, monkeypatch, app):
     (tmp_path / "queries" / "01-borders.rq").write_text(
         "# title: Borders\n# description: Every border and its length\nSELECT * {}\n")
     (tmp_path / "queries" / "02-bare.rq").write_text("SELECT * {}\n")
-    monkeypatch.setenv("CAONTO_HOME", str(tmp_path))
-    with app.test_request_context("/sparql"):
+    with changed_settings(app, home=str(tmp_path)), app.test_request_context("/sparql"):
         examples = example_queries()
     assert [(e["title"], e["description"]) for e in examples] == [
         ("Borders", "Every border and its length"), ("02-bare", "")]
@@ -386,14 +398,11 @@ def test_assets_are_served_locally_or_reported_missing(client, app, tmp_path):
     with client.get("/assets/vis-network.min.js") as response:
         assert response.status_code == (200 if installed else 404)
     assert client.get("/assets/../package.json").status_code == 404
-    app.config["CAONTO_NODE_MODULES"] = str(tmp_path)  # as if npm ci never ran
-    try:
+    with changed_settings(app, node_modules=str(tmp_path)):  # as if npm ci never ran
         page = _text(client.get("/sparql", headers={"Accept": "text/html"}))
         assert "UI assets are not installed" in page and 'name="query"' in page
         assert "UI assets are not installed" in _text(client.get("/"))
         assert client.get("/assets/yasgui.min.js").status_code == 404
-    finally:
-        app.config["CAONTO_NODE_MODULES"] = ""
 
 
 def test_json_in_script_elements_cannot_close_them():
