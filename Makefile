@@ -8,9 +8,14 @@ BIN := $(VENV)/bin
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
+# Serving needs caonto and its runtime dependencies; the tests add their tools.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -20,21 +25,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed ## create .venv, install caonto with its test tools, and the UI assets (npm ci)
+install: $(VENV)/.installed node_modules/.installed ## create .venv, install caonto and the UI assets (npm ci)
 
 serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
 	$(BIN)/caonto serve
 
-test: install browser ## lint, then run the whole test suite
+test: install $(VENV)/.installed-test browser ## lint, then the whole suite in file order, then shuffled
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:randomly
+	$(BIN)/python -m pytest -p randomly -q
 
 browser: ## install headless Chromium for the browser tests (Debian, as root)
 	@scripts/install-browser.sh
 
-bench: install ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
+bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
 	$(BIN)/python -m benchmarks.run
 
-bench-scale: install ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
+bench-scale: install $(VENV)/.installed-test ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks.scale --sizes 20000,200000,1000000

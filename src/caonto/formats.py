@@ -102,3 +102,13 @@ def file_suffixes() -> list[str]:
     """Every file suffix an RDF file may have."""
     return sorted({"." + f.extension for f in of_kind(GRAPH)}
                   | {s for f in of_kind(GRAPH) for s in f.suffixes})
+
+
+def write_triples(triples, chosen: Format, graph: str | None = None,
+                  prefixes: dict[str, str] | None = None) -> bytes:
+    """pyoxigraph triples written in the graph format ``chosen``. A quads format (TriG,
+    N-Quads, JSON-LD) puts them in the named graph ``graph``, else the default graph."""
+    if chosen.is_quads:
+        name = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        triples = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
+    return ox.serialize(triples, format=chosen.rdf_format, prefixes=prefixes)

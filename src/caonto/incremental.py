@@ -32,15 +32,15 @@ from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 
 from caonto.inference import (
-    _is_external_same_as,
-    _is_publishable,
+    is_external_same_as,
+    is_publishable,
     publishable,
     reasoner_name,
 )
 from caonto.namespaces import bind_prefixes
-from caonto.pipeline import Asserted, CheckResult, _finding_key, check
+from caonto.pipeline import Asserted, CheckResult, check, finding_key
 from caonto.reasoner import Closure, Unsupported
-from caonto.validation import ValidationReport, Violation, _show, _violations, load_shapes
+from caonto.validation import ValidationReport, Violation, load_shapes, show_term, violations_of
 
 
 @dataclass
@@ -86,7 +86,7 @@ class IncrementalChecker:
         reasoning = []
         for triple in asserted:
             self._asserted.add(triple)
-            if _is_external_same_as(triple):
+            if is_external_same_as(triple):
                 self._external_same.setdefault(triple[0], set()).add(triple[2])
             else:
                 reasoning.append(triple)
@@ -97,7 +97,7 @@ class IncrementalChecker:
             base_report = self._validate_nodes(None)
         self._violations: list[Violation] = list(base_report.violations)
         # As in pipeline.check: findings the project's own data has are not the writer's.
-        self._known = known_findings or frozenset(_finding_key(v) for v in self._violations)
+        self._known = known_findings or frozenset(finding_key(v) for v in self._violations)
 
     @classmethod
     def from_asserted(cls, asserted: Asserted, *graphs: Graph, **options) -> "IncrementalChecker":
@@ -113,7 +113,7 @@ class IncrementalChecker:
         new_asserted = [t for t in dict.fromkeys(added) if t not in self._asserted]
         if self._closure is None:
             return self._full(new_asserted, commit)
-        for_reasoning = [t for t in new_asserted if not _is_external_same_as(t)]
+        for_reasoning = [t for t in new_asserted if not is_external_same_as(t)]
         savepoint = self._closure.savepoint()
         try:
             derived = self._closure.add(for_reasoning)
@@ -124,7 +124,7 @@ class IncrementalChecker:
         if commit and result.ok:
             self._asserted.update(new_asserted)
             for s, p, o in new_asserted:
-                if _is_external_same_as((s, p, o)):
+                if is_external_same_as((s, p, o)):
                     self._external_same.setdefault(s, set()).add(o)
             self._violations = result._all_violations
         else:
@@ -137,16 +137,16 @@ class IncrementalChecker:
             return IncrementalResult(ValidationReport(conforms=False), errors)
         asserted_now = _Overlay(self._asserted, new_asserted)
         fresh = set(derived)
-        added_inferred = {t for t in fresh if t not in asserted_now and _is_publishable(t)}
-        removed_inferred = {t for t in for_reasoning if t not in fresh and _is_publishable(t)}
+        added_inferred = {t for t in fresh if t not in asserted_now and is_publishable(t)}
+        removed_inferred = {t for t in for_reasoning if t not in fresh and is_publishable(t)}
         affected = self._affected(new_asserted, derived)
         report = self._validate_nodes(affected, new_asserted)
-        shown = {_show(node, _Named(self._names)) for node in affected}
+        shown = {show_term(node, _Named(self._names)) for node in affected}
         violations = sorted([v for v in self._violations if v.focus_node not in shown]
                             + report.violations,
                             key=lambda v: (v.focus_node, v.result_path or "", v.message))
         conforms = not any(v.severity == "Violation" for v in violations)
-        shown_to_writer = [v for v in violations if _finding_key(v) not in self._known]
+        shown_to_writer = [v for v in violations if finding_key(v) not in self._known]
         return IncrementalResult(ValidationReport(conforms, shown_to_writer, report.graph), [],
                                  added_inferred, removed_inferred, affected=len(affected),
                                  _all_violations=violations, _checker=self)
@@ -168,12 +168,12 @@ class IncrementalChecker:
             everything.add(triple)
         result: CheckResult = check(Asserted(ontology=Graph(), data=everything))
         every = list(result.report.violations)
-        result.report.violations = [v for v in every if _finding_key(v) not in self._known]
+        result.report.violations = [v for v in every if finding_key(v) not in self._known]
         if commit and result.ok:
             self._asserted.update(new_asserted)
             self._violations = every
         try:
-            self._closure = Closure(t for t in self._asserted if not _is_external_same_as(t))
+            self._closure = Closure(t for t in self._asserted if not is_external_same_as(t))
         except Unsupported:
             pass  # stays None: every later check runs in full
         return IncrementalResult(result.report, result.inconsistencies, incremental=False,
@@ -192,15 +192,10 @@ class IncrementalChecker:
         return nodes
 
     def _pointing_at(self, node) -> set:
-        found = set()
-        for index in self._closure._po.values():
-            found.update(index.get(node, ()))
-        return {n for n in found if not isinstance(n, Literal)}
+        return {n for n in self._closure.pointing_at(node) if not isinstance(n, Literal)}
 
     def _triples_of(self, node, extra_by_subject: dict) -> Iterable:
-        for p, index in self._closure._sp.items():
-            for o in index.get(node, ()):
-                yield node, p, o
+        yield from self._closure.about(node)
         for o in self._external_same.get(node, ()):
             yield node, _SAME_AS, o
         yield from extra_by_subject.get(node, ())
@@ -233,9 +228,9 @@ class IncrementalChecker:
         # option misses sh:qualifiedValueShape violations, so it is not used.)
         conforms, report, _ = shacl_validate(data, shacl_graph=self._shapes, inference="none",
                                              advanced=True, allow_warnings=True)
-        violations = _violations(report, data)
+        violations = violations_of(report, data)
         if focus is not None:
-            shown = {_show(node, _Named(self._names)) for node in focus}
+            shown = {show_term(node, _Named(self._names)) for node in focus}
             violations = [v for v in violations if v.focus_node in shown]
             conforms = not any(v.severity == "Violation" for v in violations)
         return ValidationReport(bool(conforms), violations, report)
@@ -255,7 +250,7 @@ class _Overlay:
 
 
 class _Named:
-    """A graph stand-in whose namespace manager ``validation._show`` can use."""
+    """A graph stand-in whose namespace manager ``validation.show_term`` can use."""
 
     def __init__(self, names):
         self.namespace_manager = names

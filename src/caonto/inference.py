@@ -50,12 +50,12 @@ def _is_ours(term) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(BASE)
 
 
-def _is_external_same_as(triple) -> bool:
+def is_external_same_as(triple) -> bool:
     s, p, o = triple
     return p == OWL.sameAs and not (_is_ours(s) and _is_ours(o))
 
 
-def _is_publishable(triple) -> bool:
+def is_publishable(triple) -> bool:
     s, p, o = triple
     if isinstance(s, Literal):
         return False
@@ -89,7 +89,7 @@ def _owlrl_closure(triples) -> tuple[Graph, list[str]]:
 
 def reasoning_input(asserted) -> list:
     """The triples the closure is computed from: ``asserted`` minus external sameAs links."""
-    return [triple for triple in asserted if not _is_external_same_as(triple)]
+    return [triple for triple in asserted if not is_external_same_as(triple)]
 
 
 def fast_closure(triples) -> Closure | None:
@@ -104,7 +104,7 @@ def publishable(closed, asserted) -> Graph:
     """What ``infer`` returns, given a closed set of triples: new and publishable."""
     inferred = bind_prefixes(Graph())
     for triple in closed:
-        if triple not in asserted and _is_publishable(triple):
+        if triple not in asserted and is_publishable(triple):
             inferred.add(triple)
     return inferred
 

@@ -33,7 +33,7 @@ class Asserted:
     def known_findings(self) -> frozenset[tuple]:
         """Findings the project's own data already has (warnings: a build must conform),
         left out of reports on new data so a contributor sees only what is theirs."""
-        return frozenset(_finding_key(v) for v in check(self).report.violations)
+        return frozenset(finding_key(v) for v in check(self).report.violations)
 
     def union(self, *more: Graph) -> Graph:
         merged = bind_prefixes(Graph())
@@ -69,7 +69,7 @@ def load_files(files: Iterable[Path]) -> Graph:
     return bind_prefixes(parse_files(files))
 
 
-def _finding_key(violation: Violation) -> tuple:
+def finding_key(violation: Violation) -> tuple:
     return (violation.focus_node, violation.result_path, violation.value, violation.source_shape)
 
 
@@ -89,5 +89,5 @@ def check(asserted: Asserted, *extra: Graph) -> CheckResult:
     report = validate_graph(union)
     if extra:
         known = asserted.known_findings
-        report.violations = [v for v in report.violations if _finding_key(v) not in known]
+        report.violations = [v for v in report.violations if finding_key(v) not in known]
     return CheckResult(report, inferred, [])

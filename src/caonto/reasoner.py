@@ -109,6 +109,16 @@ class Closure:
     def subjects(self, p, o):
         return self._po.get(p, _NO_INDEX).get(o, _EMPTY)
 
+    def pointing_at(self, o) -> set:
+        """Every subject with some triple whose object is ``o``."""
+        return {s for by_object in self._po.values() for s in by_object.get(o, _EMPTY)}
+
+    def about(self, s) -> Iterator[Triple]:
+        """Every triple whose subject is ``s``."""
+        for p, by_subject in self._sp.items():
+            for o in by_subject.get(s, _EMPTY):
+                yield s, p, o
+
     # -- writing --
     def add(self, triples: Iterable[Triple]) -> list[Triple]:
         """Add asserted triples and everything they entail (semi-naive: only new

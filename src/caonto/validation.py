@@ -73,7 +73,7 @@ def load_shapes() -> Graph:
     return _shapes_cache
 
 
-def _show(node: Node | None, graph: Graph) -> str | None:
+def show_term(node: Node | None, graph: Graph) -> str | None:
     if node is None:
         return None
     if isinstance(node, URIRef):
@@ -90,7 +90,7 @@ def _sentence_of(focus: Node, data: Graph) -> str | None:
     return None
 
 
-def _violations(report: Graph, data: Graph) -> list[Violation]:
+def violations_of(report: Graph, data: Graph) -> list[Violation]:
     names = bind_prefixes(Graph()).namespace_manager
     report.namespace_manager = names
     found = []
@@ -98,13 +98,13 @@ def _violations(report: Graph, data: Graph) -> list[Violation]:
         focus = report.value(result, SH.focusNode)
         message = report.value(result, SH.resultMessage)
         found.append(Violation(
-            focus_node=_show(focus, report) or "",
-            result_path=_show(report.value(result, SH.resultPath), report),
-            value=_show(report.value(result, SH.value), report),
+            focus_node=show_term(focus, report) or "",
+            result_path=show_term(report.value(result, SH.resultPath), report),
+            value=show_term(report.value(result, SH.value), report),
             message=str(message) if message is not None else "constraint not met",
             severity=str(report.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
-            source_shape=_show(report.value(result, SH.sourceShape), report) or "",
-            source_constraint=(_show(report.value(result, SH.sourceConstraintComponent),
+            source_shape=show_term(report.value(result, SH.sourceShape), report) or "",
+            source_constraint=(show_term(report.value(result, SH.sourceConstraintComponent),
                                      report) or "").replace("sh:", ""),
             sentence=_sentence_of(focus, data),
         ))
@@ -116,7 +116,7 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
     conforms, report, _text = shacl_validate(
         data, shacl_graph=shapes if shapes is not None else load_shapes(),
         inference="none", advanced=True, allow_warnings=True)
-    violations = _violations(report, data)
+    violations = violations_of(report, data)
     # Warnings don't break conformance (allow_warnings); report them all the same.
     return ValidationReport(conforms=bool(conforms), violations=violations, graph=report)
 

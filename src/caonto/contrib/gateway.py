@@ -31,6 +31,7 @@ from rdflib import Graph
 
 from caonto import formats
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
+from caonto.incremental import SnapshotChecker
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
 from caonto.pipeline import Asserted, CheckResult
@@ -114,7 +115,6 @@ class Gateway:
         self._base_lock = threading.Lock()
         self._lock = threading.Lock()  # serialises writes: plan, check, commit, publish
         self._snapshot: Snapshot | None = None
-        from caonto.incremental import SnapshotChecker  # additions: checked incrementally
         self._checks = SnapshotChecker(lambda: self.asserted)
 
     def _base_graphs(self) -> tuple[Asserted, Graph]:

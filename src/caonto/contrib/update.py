@@ -9,7 +9,7 @@ gateway to validate and store. ``LOAD`` and ``SERVICE`` are refused before anyth
 pyoxigraph would fetch their IRIs itself.
 
 Cost: a copy and two scans of the whole dataset per update — fine at the essay's size;
-an incremental path (issue 6) would track changes instead of comparing.
+tracking the changes instead of comparing would make it proportional to the update.
 """
 
 from collections import defaultdict

@@ -10,7 +10,7 @@ import json
 
 import pyoxigraph as ox
 
-from caonto.formats import Format
+from caonto.formats import Format, write_triples
 from caonto.namespaces import PREFIXES
 
 TRUNCATION_DOC = "https://w3id.org/caonto/def/truncated-result"  # opaque marker for clients
@@ -71,14 +71,12 @@ def capped_solutions(result: ox.QuerySolutions, chosen: Format, max_rows: int):
 
 def capped_triples(triples, chosen: Format, max_rows: int) -> tuple[bytes, int, bool]:
     """Body, triple count and truncation flag for at most ``max_rows`` of ``triples``
-    (any iterable of pyoxigraph triples), written in the graph format ``chosen``. A
-    quads format (TriG, N-Quads) gets them in the default graph."""
+    (any iterable of pyoxigraph triples), written in the graph format ``chosen`` (a quads
+    format gets them in the default graph)."""
     kept = list(itertools.islice(triples, max_rows + 1))
     truncated = len(kept) > max_rows
     del kept[max_rows:]
-    if chosen.is_quads:
-        kept = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in kept]
-    return ox.serialize(kept, format=chosen.rdf_format, prefixes=PREFIXES), len(kept), truncated
+    return write_triples(kept, chosen, prefixes=PREFIXES), len(kept), truncated
 
 
 def mark_truncated(fmt: Format, body: bytes, max_rows: int) -> bytes:

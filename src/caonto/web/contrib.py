@@ -265,10 +265,7 @@ def store_get() -> Response:
         triples = oxigraph_triples(readable[iri])
     else:
         raise ApiError(404, f"there is no graph <{iri}>")
-    if chosen.is_quads:
-        name = ox.DefaultGraph() if iri is None else ox.NamedNode(iri)
-        triples = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
-    body = ox.serialize(triples, format=chosen.rdf_format, prefixes=PREFIXES)
+    body = fmt.write_triples(triples, chosen, graph=iri, prefixes=PREFIXES)
     response = Response(body, 200, content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
     return response

@@ -212,9 +212,7 @@ def _rdf_response(triples: list[ox.Triple]) -> Response:
     if chosen is None:
         offered = ", ".join(f.media_type for f in fmt.of_kind(fmt.GRAPH))
         raise ApiError(406, f"this description is RDF: {offered}")
-    if chosen.rdf_format.supports_datasets:
-        triples = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    body = ox.serialize(triples, format=chosen.rdf_format, prefixes=_PREFIXES)
+    body = fmt.write_triples(triples, chosen, prefixes=_PREFIXES)
     response = Response(body, content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
     return response
