@@ -39,6 +39,7 @@ browser: ## install headless Chromium for the browser tests (Debian, as root)
 	@scripts/install-browser.sh
 
 bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
+	$(BIN)/python -m pytest benchmarks -q -p no:randomly
 	$(BIN)/python -m benchmarks.run
 
 bench-scale: install $(VENV)/.installed-test ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG

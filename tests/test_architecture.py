@@ -82,6 +82,23 @@ def test_no_module_imports_private_names(module):
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_reads_private_attributes_of_another(module):
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("caonto"):
+            aliases |= {a.asname or a.name for a in node.names
+                        if f"{node.module}.{a.name}" in MODULES}
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name.startswith("caonto")}
+    reached = [f"{n.value.id}.{n.attr}" for n in ast.walk(tree)
+               if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+               and n.value.id in aliases and n.attr.startswith("_")
+               and not n.attr.startswith("__")]
+    assert reached == []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_inside_functions_say_why(module):
     lines = MODULES[module].read_text(encoding="utf-8").splitlines()
     unexplained = [line for _, _, line, nested in _imports(MODULES[module])

@@ -23,10 +23,9 @@ from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from caonto import formats
 from caonto.contrib.journal import JournalDir
-from caonto.namespaces import BASE, CAOG, CONTRIB_GRAPH_PREFIX, bind_prefixes
+from caonto.namespaces import BASE, CONTRIB_GRAPH_PREFIX, GRAPH_CONTRIB_LOG, bind_prefixes
 from caonto.rdf_io import RdfInputError, read_quads, to_rdflib
 
-GRAPH_CONTRIB_LOG = CAOG["contrib-log"]
 _LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SUFFIX = ".trig"
 
