@@ -13,12 +13,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from caonto.inference import InconsistencyError, infer
-from caonto.namespaces import CAO, CAOR, ONTOLOGY_IRI, sparql_prologue
+from caonto.namespaces import CAO, CAOR, ONTOLOGY_IRI, PREFIXES
 from caonto.rdf_io import parse_file, parse_files, rdf_files
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
 MODEL_DOC = ROOT / "docs" / "model.md"
+
+PROLOGUE = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def core() -> Graph:
 
 
 def rows(graph: Graph, query: str) -> list[tuple]:
-    return sorted(tuple(str(v) for v in row) for row in graph.query(sparql_prologue() + query))
+    return sorted(tuple(str(v) for v in row) for row in graph.query(PROLOGUE + query))
 
 
 OUR_TERMS = """

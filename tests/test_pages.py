@@ -16,7 +16,7 @@ import pytest
 import rdflib
 
 from caonto.web import describe as desc
-from caonto.web.labels import LabelTable, local_name, normalise_language
+from caonto.web.labels import LabelTable, local_name
 from caonto.web.search import SearchIndex, exact_key, plain_key
 
 CAOR = "https://w3id.org/caonto/id/"
@@ -118,11 +118,9 @@ def test_label_prefers_preflabel_in_language_then_falls_back(select):
                                                     "ru": "Казахстан"}
 
 
-def test_local_name_and_language_tags():
+def test_local_name_is_the_tail_after_slash_or_hash():
     assert local_name(CAOR + "essay/line-38") == "line-38"
     assert local_name("http://www.w3.org/2002/07/owl#sameAs") == "sameAs"
-    assert normalise_language("kk-KZ") == "kk"
-    assert normalise_language("de") == "en"
 
 
 # -- descriptions --------------------------------------------------------------------------
