@@ -324,6 +324,21 @@ def test_ontology_page_lists_classes_properties_domains_ranges(client):
     assert 'class="definition"' in term
 
 
+def test_ontology_page_says_how_other_vocabularies_terms_are_used(client):
+    page = _text(client.get("/page/def?lang=en"))
+    assert 'id="external"' in page
+    row = page.split('data-iri="http://purl.org/dc/terms/subject"', 1)[1].split("</tr>", 1)[0]
+    assert "policy is aimed at" in row and "ObjectProperty" in row
+    for iri in ("http://purl.org/dc/terms/spatial", "http://xmlns.com/foaf/0.1/Group",
+                "http://www.w3.org/2002/07/owl#sameAs",
+                "http://www.w3.org/2004/02/skos/core#prefLabel",
+                "http://www.w3.org/ns/prov#wasAttributedTo"):
+        assert f'data-iri="{iri}"' in page, iri
+    kazakh = _text(client.get("/page/def?lang=kk"))
+    row = kazakh.split('data-iri="http://purl.org/dc/terms/spatial"', 1)[1].split("</tr>", 1)[0]
+    assert "аумақ" in row  # the Kazakh scope note
+
+
 def test_search_page_and_json(client):
     page = _text(client.get("/search?q=%D2%9B%D0%B0%D0%B7%D0%B0%D2%9B%D1%81%D1%82%D0%B0%D0%BD"))
     first = re.search(r'<li class="result" data-iri="([^"]+)"', page)
