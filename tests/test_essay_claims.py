@@ -15,9 +15,9 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
-from caonto.namespaces import CAO, CAOR, sparql_prologue
+from caonto.namespaces import CAO, CAOR
 from caonto.rdf_io import rdf_files
-from caonto.settings import resource_paths
+from caonto.resources import resource_paths
 from tests import graphs
 
 ESSAY_FILE = next((p for p in (Path(__file__).resolve().parents[2] / "shared/source/essay.kk.txt",
@@ -429,7 +429,7 @@ NUMBER_QUERIES = {
 
 @pytest.mark.parametrize("query", sorted(NUMBER_QUERIES))
 def test_numbers_match_as_the_essay_prints_them(query):
-    text = sparql_prologue() + query
+    text = graphs.PROLOGUE + query
     assert len(list(graphs.asserted().union().query(text))) == NUMBER_QUERIES[query]
     store = ox.Store()
     paths = resource_paths()
@@ -462,14 +462,14 @@ def test_one_rule_for_labels_returns_nothing():
     """Every resource of the essay data and the concept schemes has rdfs:label in en, kk and
     ru, one per language; a skos:prefLabel is also its rdfs:label."""
     graph = graphs.asserted().union()
-    problems = sorted((str(r), str(p)) for r, p in graph.query(sparql_prologue() + LABEL_RULE))
+    problems = sorted((str(r), str(p)) for r, p in graph.query(graphs.PROLOGUE + LABEL_RULE))
     assert problems == []
 
 
 def test_one_query_form_finds_every_name_on_the_closure():
     closed = graphs.closed()
     assert (SKOS.prefLabel, RDFS.subPropertyOf, RDFS.label) in graphs.asserted().ontology
-    problems = sorted((str(r), str(p)) for r, p in closed.query(sparql_prologue() + LABEL_RULE))
+    problems = sorted((str(r), str(p)) for r, p in closed.query(graphs.PROLOGUE + LABEL_RULE))
     assert problems == []  # the closure adds no second label in any language
 
 

@@ -13,15 +13,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from caonto.inference import InconsistencyError, infer
-from caonto.namespaces import CAO, CAOR, ONTOLOGY_IRI, PREFIXES
+from caonto.namespaces import CAO, CAOR, ONTOLOGY_IRI
 from caonto.rdf_io import parse_file, parse_files, rdf_files
+from tests import graphs
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = ROOT / "ontology"
 MODEL_DOC = ROOT / "docs" / "model.md"
-
-PROLOGUE = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
-
 
 @pytest.fixture(scope="module")
 def ontology() -> Graph:
@@ -34,7 +32,7 @@ def core() -> Graph:
 
 
 def rows(graph: Graph, query: str) -> list[tuple]:
-    return sorted(tuple(str(v) for v in row) for row in graph.query(PROLOGUE + query))
+    return sorted(tuple(str(v) for v in row) for row in graph.query(graphs.PROLOGUE + query))
 
 
 OUR_TERMS = """
