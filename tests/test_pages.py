@@ -422,3 +422,77 @@ def test_home_page_speaks_the_chosen_language(client, language, words):
     page = _text(client.get(f"/?lang={language}", headers={"Accept": "text/html"}))
     for word in words:
         assert word in page
+
+
+# ---- every IRI the service mints dereferences --------------------------------------------
+
+BASE = "https://w3id.org/caonto/"
+
+
+def dereference(client, iri: str, accept: str = "text/turtle", hops: int = 3):
+    """Follow an IRI under the persistent base on the test server; the final response."""
+    path = "/" + iri[len(BASE):]
+    response = client.get(path, headers={"Accept": accept})
+    while response.status_code in (301, 302, 303, 307, 308) and hops:
+        location = response.headers["Location"].replace("http://caonto.test", "")
+        response = client.get(location, headers={"Accept": accept})
+        hops -= 1
+    return response
+
+
+def minted_iris(client) -> set[str]:
+    """The IRIs under the base that the service's own descriptions and answers name."""
+    found = set()
+    for path in ("/void", "/sparql"):
+        body = client.get(path, headers={"Accept": "application/n-triples"}).data.decode()
+        found |= set(re.findall(r"<(https://w3id\.org/caonto/[^>]*)>", body))
+    ontology = client.get("/data/def.nt").data.decode()
+    found |= set(re.findall(r"owl#versionIRI> <([^>]+)>", ontology))
+    more_than_the_cap = "SELECT * WHERE { ?s ?p ?o . ?t a ?c }"
+    truncated = client.get("/sparql", query_string={"query": more_than_the_cap,
+                                                    "format": "json"})
+    assert truncated.headers["X-Caonto-Truncated"] == "true"
+    found |= set(json.loads(truncated.data)["head"].get("link", []))
+    return found
+
+
+def test_every_iri_the_service_mints_dereferences(client):
+    iris = minted_iris(client)
+    assert {BASE + "graph/essay", BASE + "graph/ontology", BASE + "graph/inferred",
+            BASE + "id/dataset", BASE + "releases/0.1.0/def",
+            BASE + "def/truncated-result"} <= iris, iris
+    for iri in sorted(iris):
+        response = dereference(client, iri)
+        assert response.status_code == 200, (iri, response.status_code, response.data[:200])
+
+
+def test_a_named_graph_redirects_to_its_graph_store_document(client):
+    response = client.get("/graph/essay", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(
+        "/store?graph=https://w3id.org/caonto/graph/essay")
+    document = dereference(client, BASE + "graph/essay")
+    assert document.content_type.startswith("text/turtle")
+    assert b"kazakhstan" in document.data
+    assert client.get("/graph/nonexistent").status_code == 404
+
+
+def test_the_dataset_the_version_iri_and_the_truncation_mark_dereference(client):
+    assert client.get("/id/dataset").headers["Location"] == "http://caonto.test/void"
+    version = client.get("/releases/0.1.0/def", headers={"Accept": "text/html"})
+    assert version.status_code == 303 and version.headers["Location"].endswith("/page/def")
+    assert client.get("/releases/9.9.9/def").status_code == 404
+    mark = client.get("/def/truncated-result")
+    assert mark.status_code == 200 and b"CAONTO_MAX_ROWS" in mark.data
+
+
+def test_the_shapes_dereference(client):
+    document = client.get("/shapes/", headers={"Accept": "text/turtle"})
+    assert document.status_code == 200
+    shapes = rdflib.Graph().parse(data=document.data, format="turtle")
+    shape = rdflib.URIRef(BASE + "shapes/Treaty-party")
+    assert (shape, rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/shacl#PropertyShape")) \
+        in shapes
+    assert client.get("/shapes/Treaty-party").headers["Location"] == "http://caonto.test/shapes/"
+    assert client.get("/shapes/KnownTerms").status_code == 303  # a check made in code
+    assert client.get("/shapes/NoSuchShape").status_code == 404

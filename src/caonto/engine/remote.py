@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from caonto import formats
 from caonto.config import Settings
 from caonto.engine.guard import check_remote_references
+from caonto.engine.prefixes import declarations_for
 from caonto.engine.interface import (
     Answer,
     DatasetChoice,
@@ -237,7 +238,9 @@ class RemoteEngine:
 
     def _evaluate(self, text: str, choice: DatasetChoice, timeout: float | None):
         check_remote_references(text, self.allowlist)
-        return self._send(text, self._dataset(choice), self._bounded(timeout))
+        # the remote store does not predeclare caonto's prefixes: declare the ones used
+        return self._send(declarations_for(text) + text, self._dataset(choice),
+                          self._bounded(timeout))
 
     def _send(self, text: str, dataset: list, timeout: float):
         """POST the query; a bool, QuerySolutions or a list of triples."""
