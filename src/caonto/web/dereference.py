@@ -16,11 +16,13 @@ the ontology's version IRI ``/releases/<version>/def`` (as ``/def``), the shapes
 
 from urllib.parse import quote
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, request
 
 from caonto import formats as fmt
 from caonto.engine.results import TRUNCATION_DOC
-from caonto.namespaces import BASE, CAOG, CAOR, CAOSH, ONTOLOGY_IRI
+from caonto.namespaces import BASE, CAOG, CAOR, CAOSH, ONTOLOGY_IRI, PREFIXES
+from caonto.rdf_io import to_oxigraph
 from caonto.validation import load_shapes
 from caonto.web import describe as desc
 from caonto.web.links import data_url, iri_for_path, page_url, site_root
@@ -132,7 +134,8 @@ def named_graph(rest: str):
 def shapes_document():
     """The SHACL shapes every piece of data must satisfy, in the format asked for."""
     chosen = _shapes_format()
-    body = load_shapes().serialize(format=chosen.rdflib, encoding="utf-8")
+    triples = [ox.Triple(*(to_oxigraph(term) for term in triple)) for triple in load_shapes()]
+    body = fmt.write_triples(triples, chosen, prefixes=PREFIXES)
     response = Response(body, content_type=chosen.content_type)
     response.vary.add("Accept")
     return response
