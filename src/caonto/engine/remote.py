@@ -28,7 +28,6 @@ import pyoxigraph as ox
 from caonto import formats
 from caonto.config import Settings
 from caonto.engine.guard import check_remote_references
-from caonto.engine.prefixes import declarations_for
 from caonto.engine.interface import (
     Answer,
     DatasetChoice,
@@ -37,6 +36,7 @@ from caonto.engine.interface import (
     QuerySyntaxError,
     QueryTimeout,
 )
+from caonto.engine.prefixes import declarations_for
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
 from caonto.namespaces import GRAPH_INFERRED
 

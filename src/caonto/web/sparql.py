@@ -12,6 +12,7 @@ prefix without declaring it is told which, and the PREFIX line to add.
 from flask import Blueprint, Response, request
 
 from caonto import formats as fmt
+from caonto.engine.guard import sparql_tokens
 from caonto.engine.interface import (
     DatasetChoice,
     EngineBusy,
@@ -21,7 +22,6 @@ from caonto.engine.interface import (
     QuerySyntaxError,
     QueryTimeout,
 )
-from caonto.engine.guard import sparql_tokens
 from caonto.engine.prefixes import missing_prefix_message, undeclared
 from caonto.web.discovery import service_description_response
 from caonto.web.errors import ApiError, syntax_error
