@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "caonto"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caonto.config", "caonto.namespaces", "caonto.formats"),
     ("caonto.resources", "caonto.rdf_io", "caonto.synthetic"),
-    ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.pipeline",
-     "caonto.incremental", "caonto.build"),
+    ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.vocabulary",
+     "caonto.diagnosis", "caonto.pipeline", "caonto.incremental", "caonto.build"),
     ("caonto.engine",),
     ("caonto.contrib", "caonto.publish"),
     ("caonto.web",),

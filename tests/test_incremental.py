@@ -30,8 +30,8 @@ def shared_checker() -> IncrementalChecker:
 
 
 def summary(result):
-    violations = sorted((v.focus_node, v.result_path, v.value, v.message, v.severity)
-                        for v in result.report.violations)
+    violations = sorted(((v.focus_node, v.result_path, v.value, v.message, v.severity)
+                         for v in result.report.violations), key=str)
     return result.ok, result.report.conforms, result.inconsistencies, violations
 
 

@@ -315,3 +315,11 @@ def test_top_concepts_are_the_scheme_members(ontology: Graph):
         tops = {m for m in members if not set(ontology.objects(m, SKOS.broader)) & members}
         assert set(ontology.objects(scheme, SKOS.hasTopConcept)) == tops, scheme
         assert set(ontology.subjects(SKOS.topConceptOf, scheme)) == tops, scheme
+
+
+def test_every_term_and_concept_has_a_russian_label(ontology: Graph):
+    labelled = {s for s in ontology.subjects(RDFS.label, None) if isinstance(s, URIRef)}
+    missing = sorted(str(s) for s in labelled
+                     if not any(getattr(label, "language", None) == "ru"
+                                for label in ontology.objects(s, RDFS.label)))
+    assert len(labelled) > 100 and missing == []

@@ -105,6 +105,12 @@ def test_select_is_rewritten_in_the_negotiated_format(engine):
     assert lines[1].startswith("https://w3id.org/caonto/id/state-")
 
 
+def test_caontos_prefixes_are_predeclared_for_the_remote_store_too(engine):
+    answer = engine.query("SELECT ?s WHERE { ?s a cao:State } ORDER BY ?s LIMIT 1",
+                          solutions_format=fmt.BY_NAME["csv"])
+    assert answer.body.decode().splitlines()[1].startswith("https://w3id.org/caonto/id/state-")
+
+
 def test_row_cap_truncates_and_says_so(engine):
     answer = engine.query("SELECT * WHERE { ?s ?p ?o }", solutions_format=fmt.BY_NAME["json"])
     assert answer.truncated and answer.count == 50

@@ -26,7 +26,7 @@ _TOKEN = re.compile(r'''
 ''', re.VERBOSE | re.UNICODE)
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+def sparql_tokens(text: str) -> list[tuple[str, str]]:
     # SPARQL 1.1 §19.2: codepoint escapes are replaced before parsing, so \u0053ERVICE is
     # SERVICE; an unterminated string falls through as code, which only over-refuses.
     text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
@@ -53,7 +53,7 @@ def check_remote_references(text: str, allowed: frozenset[str] = frozenset(),
 
 @functools.lru_cache(maxsize=1024)  # the same query texts come back again and again
 def _refusal(text: str, allowed: frozenset[str], local_prefix: str) -> str | None:
-    tokens = _tokens(text)
+    tokens = sparql_tokens(text)
     prefixes = dict(PREFIXES)
     for i, (kind, value) in enumerate(tokens[:-2]):
         if kind == "word" and value.upper() == "PREFIX" and tokens[i + 1][0] == "pname" \

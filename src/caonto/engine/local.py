@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from caonto.engine.interface import QuerySyntaxError
-from caonto.namespaces import ASSERTED_GRAPHS, GRAPH_ESSAY, PREFIXES
+from caonto.namespaces import ASSERTED_GRAPHS, PREFIXES
 
 # A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
 QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
@@ -60,14 +60,27 @@ def run_query(store: ox.Store, text: str, inference: bool = True) -> QueryAnswer
     return ox.serialize(result, format=ox.RdfFormat.TURTLE).decode("utf-8")
 
 
+def query_results(store: ox.Store, text: str, results_format: ox.QueryResultsFormat,
+                  inference: bool = True) -> bytes | str:
+    """Run ``text`` and write a SELECT or ASK answer in a W3C results format (full IRIs,
+    typed values), or a graph answer as Turtle text."""
+    result = _query(store, text, inference)
+    if isinstance(result, (ox.QueryBoolean, ox.QuerySolutions)):
+        return result.serialize(format=results_format)
+    return ox.serialize(result, format=ox.RdfFormat.TURTLE).decode("utf-8")
+
+
 def count_by_class_and_graph(store: ox.Store) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:
-    """Triples per named graph, and instances per class (asserted / with inference)."""
+    """Triples per named graph, and instances per class: asserted in a curated graph
+    (ontology, essay, record) / with inference and contributions."""
     per_graph = {row["g"].value: int(row["n"].value) for row in store.query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")}
+    curated = " ".join(f"<{g}>" for g in ASSERTED_GRAPHS)
     rows = store.query(f"""
         SELECT ?class (COUNT(DISTINCT ?a) AS ?asserted) (COUNT(DISTINCT ?x) AS ?total) WHERE {{
           {{ GRAPH ?g {{ ?x a ?class }} }}
-          OPTIONAL {{ GRAPH <{GRAPH_ESSAY}> {{ ?x a ?class }} BIND(?x AS ?a) }}
+          OPTIONAL {{ VALUES ?curated {{ {curated} }} GRAPH ?curated {{ ?x a ?class }}
+                     BIND(?x AS ?a) }}
         }} GROUP BY ?class ORDER BY DESC(?total) ?class""")
     per_class = {row["class"].value: (int(row["asserted"].value), int(row["total"].value))
                  for row in rows}

@@ -36,6 +36,7 @@ from caonto.engine.interface import (
     QuerySyntaxError,
     QueryTimeout,
 )
+from caonto.engine.prefixes import declarations_for
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
 from caonto.namespaces import GRAPH_INFERRED
 
@@ -237,7 +238,9 @@ class RemoteEngine:
 
     def _evaluate(self, text: str, choice: DatasetChoice, timeout: float | None):
         check_remote_references(text, self.allowlist)
-        return self._send(text, self._dataset(choice), self._bounded(timeout))
+        # the remote store does not predeclare caonto's prefixes: declare the ones used
+        return self._send(declarations_for(text) + text, self._dataset(choice),
+                          self._bounded(timeout))
 
     def _send(self, text: str, dataset: list, timeout: float):
         """POST the query; a bool, QuerySolutions or a list of triples."""

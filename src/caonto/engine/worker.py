@@ -16,11 +16,17 @@ import pyoxigraph as ox
 from caonto import formats
 from caonto.engine import disk_store
 from caonto.engine.interface import DatasetChoice
+from caonto.engine.prefixes import PREDECLARED
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
 from caonto.namespaces import GRAPH_INFERRED
 
 
 def _dataset_options(store: ox.Store, choice: DatasetChoice, graphs_cache: dict) -> dict:
+    """The dataset a query sees, and the prefixes it may use undeclared."""
+    return {**_dataset(store, choice, graphs_cache), "prefixes": PREDECLARED}
+
+
+def _dataset(store: ox.Store, choice: DatasetChoice, graphs_cache: dict) -> dict:
     if choice.default_graphs is not None or choice.named_graphs is not None:
         return {"default_graph": [ox.NamedNode(g) for g in choice.default_graphs or ()],
                 "named_graphs": [ox.NamedNode(g) for g in choice.named_graphs or ()]}

@@ -145,28 +145,23 @@ def _success(outcome: Outcome, status: int) -> Response:
 
 
 def _rejection(rejected: Rejected) -> Response:
-    """422 with the SHACL report: JSON, Turtle (the sh:ValidationReport) or readable text."""
+    """422 with the report: JSON, Turtle (an sh:ValidationReport) or readable text, each
+    with the same findings (``ValidationReport``: violations first, warnings apart)."""
     result = rejected.result
-    # Violations first: the warnings that follow may be about data already served.
-    report = replace(result.report, violations=sorted(
-        result.report.violations, key=lambda v: v.severity != "Violation"))
+    report = replace(result.report, inconsistencies=result.inconsistencies)
     message = "The contribution was not stored: the dataset with it " + (
         "is inconsistent with the ontology." if result.inconsistencies
         else "does not conform to the shapes.")
     accept = request.headers.get("Accept", "")
     if wants_json():
         body = {"status": 422, "error": "Unprocessable Content", "message": message,
-                **json.loads(report.to_json()),
-                "inconsistencies": result.inconsistencies}
+                **json.loads(report.to_json())}
         return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
                         content_type="application/json")
-    if "text/turtle" in accept and not result.inconsistencies:
+    if "text/turtle" in accept:
         return Response(report.to_turtle(), 422, content_type="text/turtle; charset=utf-8")
-    text = [message, ""]
-    text += [f"Inconsistent: {m}" for m in result.inconsistencies]
-    if not result.inconsistencies:
-        text.append(report.to_text())
-    return Response("\n".join(text) + "\n", 422, content_type="text/plain; charset=utf-8")
+    return Response(f"{message}\n\n{report.to_text()}\n", 422,
+                    content_type="text/plain; charset=utf-8")
 
 
 def _protected_message(iri: str) -> str:
