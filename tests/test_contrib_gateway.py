@@ -79,10 +79,11 @@ def test_refused_writes_store_and_publish_nothing(tmp_path, plan, error):
 def test_a_failed_disk_write_publishes_nothing(tmp_path):
     recorder = Recorder()
     gate = gateway(tmp_path, recorder)
-    (tmp_path / "blocked.trig").mkdir()  # the graph's file cannot be renamed into place
+    (tmp_path / "journal.tmp").mkdir()  # the journal record cannot be written
     with pytest.raises(OSError):
         gate.submit(lambda s: {CONTRIB + "blocked": turtle(membership("b"))}, ALICE)
     assert recorder.published == [] and gate.snapshot.graphs == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.tmp", "lock"]
     gate.storage.close()
 
 

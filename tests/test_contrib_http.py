@@ -412,3 +412,46 @@ def test_protocol_details(client):
     response = client.post("/update", data={"update": "CLEAR ALL",
                                             "using-graph-uri": graph_iri("put")}, headers=AUTH)
     assert response.status_code == 400 and b"USING" in response.data
+
+
+LEXICAL_FORMS = ['"01"^^xsd:integer', '"1"^^xsd:boolean', '"2001-06-15T00:00:00Z"^^xsd:dateTime',
+                 '"1E3"^^xsd:double', '"two spaces"^^xsd:token', '"NaN"^^xsd:float']
+
+
+def test_contributed_literals_are_stored_and_served_exactly_as_sent(client, contrib_dir):
+    values = " , ".join(LEXICAL_FORMS)
+    body = membership("lexical") + f"caor:membership-lexical <https://example.org/measure> {values} .\n"
+    response = client.put(f"/store?graph={graph_iri('lexical')}", data=body.encode(),
+                          headers=TURTLE)
+    assert response.status_code == 201, response.data  # "NaN"^^xsd:float is valid
+    sent = {text.replace("xsd:", "<http://www.w3.org/2001/XMLSchema#").replace(
+        "^^<http://www.w3.org/2001/XMLSchema#", "^^<http://www.w3.org/2001/XMLSchema#") + ">"
+        for text in LEXICAL_FORMS}
+    # The Graph Store serves them as sent, and reads them back so from the file.
+    for graph in (client.get(f"/store?graph={graph_iri('lexical')}",
+                             headers={"Accept": "application/n-triples"}).data.decode(),
+                  _file_as_ntriples(contrib_dir / "lexical.trig")):
+        objects = {line.split("<https://example.org/measure> ", 1)[1].rstrip(" .")
+                   for line in graph.splitlines() if "<https://example.org/measure>" in line}
+        assert objects == sent
+    # SPARQL still compares by value where SPARQL does: "01" = 1.
+    assert ask(client, f"ASK {{ GRAPH <{graph_iri('lexical')}> {{ ?m "
+                       "<https://example.org/measure> ?v FILTER(?v = 1) } }")
+
+
+def _file_as_ntriples(path: Path) -> str:
+    import pyoxigraph as ox
+
+    quads = ox.parse(path.read_bytes(), format=ox.RdfFormat.TRIG)
+    return ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                        format=ox.RdfFormat.N_TRIPLES).decode()
+
+
+def test_an_ill_typed_token_is_refused_not_collapsed_into_a_valid_one(client, contrib_dir):
+    body = membership("token") + 'caor:membership-token <https://example.org/code> " a  b "^^xsd:token .\n'
+    before = state(client, contrib_dir, "token")
+    response = client.put(f"/store?graph={graph_iri('token')}", data=body.encode(),
+                          headers=TURTLE)
+    assert response.status_code == 422
+    assert b"' a  b '" in response.data and b"XMLSchema#token" in response.data
+    assert state(client, contrib_dir, "token") == before

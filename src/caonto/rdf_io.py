@@ -45,17 +45,36 @@ def _refuse_xml_entities(data: bytes, source: str) -> None:
         raise RdfInputError("XML entity declarations are not accepted in RDF/XML", source, line)
 
 
+def literal(lexical: str, datatype: str | None = None, lang: str | None = None) -> Literal:
+    """The rdflib literal with exactly this lexical form.
+
+    rdflib rewrites lexical forms by default ("01"^^xsd:integer to "1", "NaN"^^xsd:float
+    to the invalid "nan"), and collapses xsd:token whitespace even when asked not to; an
+    RDF term *is* its lexical form, so what was sent is what is stored and served."""
+    if lang:
+        return Literal(lexical, lang=lang)
+    if datatype is None or datatype == str(XSD.string):
+        return Literal(lexical)
+    term = Literal(lexical, datatype=datatype, normalize=False)
+    if str(term) != lexical:  # xsd:token / normalizedString: build it as a string first
+        term = Literal(lexical, datatype=_LEXICAL_KEPT, normalize=False)
+        term._datatype, term._value = URIRef(datatype), None  # noqa: SLF001 — see above
+    return term
+
+
+# A datatype rdflib does not know, so it keeps the lexical form untouched.
+_LEXICAL_KEPT = URIRef("urn:caonto:lexical-form-kept")
+
+
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Identifier:
-    """One pyoxigraph term as the equal rdflib term (xsd:string literals become plain)."""
+    """One pyoxigraph term as the same rdflib term: IRIs, blank node labels and literals'
+    lexical forms unchanged (xsd:string literals become plain)."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        return Literal(term.value, datatype=None if datatype == str(XSD.string) else datatype)
+        return literal(term.value, term.datatype.value, term.language)
     raise RdfInputError(f"unsupported RDF term {term!r} (RDF-star is not supported)")
 
 

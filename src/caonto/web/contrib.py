@@ -122,7 +122,8 @@ def _submit(plan, contributor: str, created_status: int = 201) -> Response:
         return _rejection(rejected)
     except OSError as error:
         current_app.logger.error("contribution not stored: %s", error)
-        raise ApiError(503, "the write could not be stored on disk, so it was not "
+        raise ApiError(503, "the write could not be stored on disk "
+                            f"({error.strerror or 'input/output error'}), so it was not "
                             "accepted; try again later", "Service Unavailable") from None
     return _success(outcome, created_status if outcome.created and not outcome.dry_run
                     else 200)
