@@ -7,6 +7,7 @@ XML entities, so RDF/XML with entity declarations is refused before parsing (the
 pyshacl work on rdflib graphs.
 """
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -107,10 +108,25 @@ def read_quads(data: bytes, fmt: Format, source: str = "<input>",
 
 def parse_bytes(data: bytes, fmt: Format, source: str = "<input>",
                 base_iri: str | None = None, into: Graph | None = None) -> Graph:
-    """Parse ``data`` and add its triples (quads flattened) to ``into`` or a new graph."""
+    """Parse ``data`` and add its triples (quads flattened) to ``into`` or a new graph.
+
+    Blank nodes are labelled from the content: a hash of ``data`` and the order in which
+    the parser meets them. The parser's own labels are random, and they end up in the
+    built N-Quads, so this is what makes a build byte-for-byte reproducible."""
     graph = into if into is not None else Graph()
+    prefix = "c" + hashlib.sha256(data).hexdigest()[:20] + "n"
+    labels: dict[str, BNode] = {}
+
+    def term(node) -> Identifier:
+        if isinstance(node, ox.BlankNode):
+            found = labels.get(node.value)
+            if found is None:
+                found = labels[node.value] = BNode(f"{prefix}{len(labels)}")
+            return found
+        return to_rdflib(node)
+
     for quad in read_quads(data, fmt, source, base_iri):
-        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        graph.add((term(quad.subject), to_rdflib(quad.predicate), term(quad.object)))
     return graph
 
 
