@@ -325,3 +325,20 @@ def test_trig_dump_holds_the_named_graphs(endpoint_url):
     assert headers["content-type"].startswith("application/trig")
     graphs = {q.graph_name.value for q in ox.parse(payload, format=ox.RdfFormat.TRIG)}
     assert G_ESSAY in graphs and G_INFERRED in graphs
+
+
+def test_parameters_that_are_not_utf8_are_400_as_bodies_are(endpoint_url):
+    broken = "query=" + urllib.parse.quote('SELECT ("') + "%FF%FE" + urllib.parse.quote(
+        '" AS ?x) WHERE {}')
+    status, _, body = call(endpoint_url + "sparql?" + broken)
+    assert status == 400 and b"not UTF-8" in body
+    status, _, body = call(endpoint_url + "sparql", "POST", broken.encode(),
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 400 and b"not UTF-8" in body
+    status, _, body = call(endpoint_url + "sparql", "POST", b'SELECT ("\xff\xfe" AS ?x) {}',
+                           {"Content-Type": "application/sparql-query"})
+    assert status == 400 and b"not UTF-8" in body
+    fine = "query=" + urllib.parse.quote('SELECT ("Қазақстан" AS ?x) WHERE {}')
+    status, _, body = call(endpoint_url + "sparql?" + fine,
+                           headers={"Accept": "application/sparql-results+json"})
+    assert status == 200 and bindings(body, "x") == ["Қазақстан"]
