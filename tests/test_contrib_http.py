@@ -455,3 +455,52 @@ def test_an_ill_typed_token_is_refused_not_collapsed_into_a_valid_one(client, co
     assert response.status_code == 422
     assert b"' a  b '" in response.data and b"XMLSchema#token" in response.data
     assert state(client, contrib_dir, "token") == before
+
+
+def _update(client, text: str, **params) -> tuple[int, bytes]:
+    """A form POST to /update with protocol parameters (lists allowed)."""
+    form = [("update", text)] + [(name.replace("_", "-"), value) for name, values in
+                                 params.items() for value in
+                                 (values if isinstance(values, list) else [values])]
+    from werkzeug.datastructures import MultiDict
+
+    response = client.post("/update", data=MultiDict(form), headers=AUTH)
+    return response.status_code, response.data
+
+
+def test_using_graph_uri_and_using_named_graph_uri_set_the_where_dataset(client, contrib_dir):
+    client.put(f"/store?graph={graph_iri('usrc')}", data=membership("usrc").encode(),
+               headers=TURTLE)
+    copy = f"INSERT {{ GRAPH <{graph_iri('ucopy')}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+    status, body = _update(client, copy, using_graph_uri=graph_iri("usrc"))
+    assert status == 200, body
+    assert served(client, "ucopy") == triples(membership("usrc"))  # not the whole union
+    # USING NAMED: GRAPH ?g sees only the graphs named, and the default graph is empty.
+    copy_named = (f"INSERT {{ GRAPH <{graph_iri('ucopy2')}> {{ ?s ?p ?o }} }} "
+                  "WHERE { GRAPH ?g { ?s ?p ?o } }")
+    response = client.post(f"/update?using-named-graph-uri={graph_iri('usrc')}",
+                           data=copy_named.encode(), headers=UPDATE)  # direct POST
+    assert response.status_code == 200, response.data
+    assert served(client, "ucopy2") == triples(membership("usrc"))
+    # DELETE WHERE takes them too: with only usrc as the default graph, GRAPH <ucopy>
+    # matches nothing, so nothing is deleted.
+    status, body = _update(client, f"DELETE WHERE {{ GRAPH <{graph_iri('ucopy')}> "
+                                   "{ ?s ?p ?o } }", using_graph_uri=graph_iri("usrc"))
+    assert status == 200, body
+    assert served(client, "ucopy") == triples(membership("usrc"))
+    status, body = _update(client, f"DELETE WHERE {{ GRAPH <{graph_iri('ucopy')}> "
+                                   "{ ?s ?p ?o } }", using_named_graph_uri=graph_iri("ucopy"))
+    assert status == 200, body
+    assert served(client, "ucopy") == set()
+
+
+def test_protocol_dataset_with_the_updates_own_is_400(client, contrib_dir):
+    before = state(client, contrib_dir, "uown")
+    for text in (f"WITH <{graph_iri('uown')}> INSERT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
+                 f"INSERT {{ GRAPH <{graph_iri('uown')}> {{ ?s ?p ?o }} }} "
+                 f"USING <{graph_iri('usrc')}> WHERE {{ ?s ?p ?o }}"):
+        status, body = _update(client, text, using_graph_uri=graph_iri("usrc"))
+        assert status == 400 and b"names its own dataset" in body
+    status, body = _update(client, "INSERT DATA {}", using_graph_uri="x> } ; DROP ALL ; <y:z")
+    assert status == 400 and b"absolute IRIs" in body
+    assert state(client, contrib_dir, "uown") == before

@@ -38,7 +38,12 @@ from caonto.contrib.storage import (
     contributed_graph_name,
     log_graph,
 )
-from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
+from caonto.contrib.update import (
+    UpdateError,
+    changed_graphs,
+    scratch_store,
+    with_protocol_dataset,
+)
 from caonto.namespaces import (
     CONTRIB_GRAPH_PREFIX,
     GRAPH_INFERRED,
@@ -189,23 +194,28 @@ def _writable_graph(iri: str) -> str:
 # ---- SPARQL 1.1 Update ------------------------------------------------------------------
 
 def _update_text() -> str:
+    """The update, with the protocol's using-graph-uri / using-named-graph-uri applied:
+    from the query string for a direct POST, from the form for a form POST."""
     content_type = (request.mimetype or "").lower()
     if content_type == "application/sparql-update":
         try:
-            return request.get_data().decode("utf-8")
+            text = request.get_data().decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "the update is not valid UTF-8") from None
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for unsupported in ("using-graph-uri", "using-named-graph-uri"):
-            if unsupported in request.form:
-                raise ApiError(400, f"'{unsupported}' is not supported; put USING clauses "
-                                    "in the update text")
+        params = request.args
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values = request.form.getlist("update")
         if len(values) != 1:
             raise ApiError(400, f"give exactly one 'update' parameter (got {len(values)})")
-        return values[0]
-    raise ApiError(415, "send the update as application/sparql-update, or as the form "
-                        "field 'update' (application/x-www-form-urlencoded)")
+        text, params = values[0], request.form
+    else:
+        raise ApiError(415, "send the update as application/sparql-update, or as the form "
+                            "field 'update' (application/x-www-form-urlencoded)")
+    try:
+        return with_protocol_dataset(text, params.getlist("using-graph-uri"),
+                                     params.getlist("using-named-graph-uri"))
+    except UpdateError as error:
+        raise ApiError(error.status, error.message) from None
 
 
 @blueprint.post("/update")
