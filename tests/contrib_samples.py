@@ -9,9 +9,11 @@ from rdflib import Graph
 CONTRIB = "https://w3id.org/caonto/graph/contrib/"
 TOKEN = "test-token-alice-0123456789"
 TOKEN_BOB = "test-token-bob-9876543210"
+TOKEN_CAROL = "test-token-carol-maintains-0246"
 ALICE = "https://example.org/people/alice"
 BOB = "https://example.org/people/bob"
-TOKENS_SETTING = f"{TOKEN} {ALICE}, {TOKEN_BOB} {BOB}"
+CAROL = "https://example.org/people/carol"  # a maintainer
+TOKENS_SETTING = f"{TOKEN} {ALICE}, {TOKEN_BOB} {BOB}, {TOKEN_CAROL} {CAROL} maintainer"
 
 PREFIXES = """\
 @prefix cao: <https://w3id.org/caonto/def/> .

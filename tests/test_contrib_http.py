@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from tests.contrib_samples import (
     ALICE,
@@ -15,6 +15,7 @@ from tests.contrib_samples import (
     PREFIXES,
     TOKEN,
     TOKEN_BOB,
+    TOKEN_CAROL,
     TOKENS_SETTING,
     Listener,
     membership,
@@ -85,8 +86,8 @@ def test_put_stores_a_valid_graph_durably_and_serves_it_with_its_closure(client,
                           headers={**TURTLE, "Accept": "application/json"})
     assert response.status_code == 201, response.data
     summary = response.get_json()
-    assert summary["graphs"] == [{"graph": graph_iri("put"), "triples": 7, "deleted": False,
-                                  "created": True}]
+    assert summary["graphs"] == [{"graph": graph_iri("put"), "added": 7, "removed": 0,
+                                  "deleted": False, "created": True}]
     assert served(client, "put") == triples(body)
     stored = (contrib_dir / "put.trig").read_text(encoding="utf-8")
     assert "membership-put" in stored and ALICE in stored  # reviewable, with provenance
@@ -409,9 +410,6 @@ def test_protocol_details(client):
     assert union.status_code == 200 and b"membership-details" in union.data
     assert client.get("/store?graph=https://example.org/none").status_code == 404
     assert client.get("/store").status_code == 400
-    response = client.post("/update", data={"update": "CLEAR ALL",
-                                            "using-graph-uri": graph_iri("put")}, headers=AUTH)
-    assert response.status_code == 400 and b"USING" in response.data
 
 
 LEXICAL_FORMS = ['"01"^^xsd:integer', '"1"^^xsd:boolean', '"2001-06-15T00:00:00Z"^^xsd:dateTime',
@@ -504,3 +502,99 @@ def test_protocol_dataset_with_the_updates_own_is_400(client, contrib_dir):
     status, body = _update(client, "INSERT DATA {}", using_graph_uri="x> } ; DROP ALL ; <y:z")
     assert status == 400 and b"absolute IRIs" in body
     assert state(client, contrib_dir, "uown") == before
+
+
+# ---- ownership, honesty and dependencies ---------------------------------------------
+
+def as_(token: str, content_type: str | None = "text/turtle") -> dict:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return {**headers, "Content-Type": content_type} if content_type else headers
+
+
+def test_only_the_creator_or_a_maintainer_may_replace_or_delete_a_graph(client, contrib_dir):
+    url = f"/store?graph={graph_iri('owned')}"
+    assert client.put(url, data=membership("owned").encode(), headers=TURTLE).status_code == 201
+    before = state(client, contrib_dir, "owned")
+    for method, body in (("put", membership("bob").encode()), ("delete", None)):
+        response = getattr(client, method)(url, data=body, headers=as_(TOKEN_BOB))
+        assert response.status_code == 403, response.data
+        assert ALICE in response.get_json()["message"]  # it names the owner
+    update = f"DELETE WHERE {{ GRAPH <{graph_iri('owned')}> {{ ?s ?p ?o }} }}"
+    response = client.post("/update", data=update.encode(),
+                           headers=as_(TOKEN_BOB, "application/sparql-update"))
+    assert response.status_code == 403
+    assert state(client, contrib_dir, "owned") == before
+    # Adding is open to everyone; the creator stays the owner.
+    response = client.post(url, data=membership("bob-adds").encode(), headers=as_(TOKEN_BOB))
+    assert response.status_code == 200, response.data
+    assert response.get_json()["graphs"][0]["added"] == 7
+    creator = client.post("/sparql", data={"query": f"""SELECT ?c WHERE {{ GRAPH
+        <https://w3id.org/caonto/graph/contrib-log> {{ <{graph_iri('owned')}>
+        <http://purl.org/dc/terms/creator> ?c }} }}"""}, headers={"Accept": "text/csv"})
+    assert creator.data.decode().split() == ["c", ALICE]
+    # A maintainer may delete it.
+    response = client.delete(url, headers=as_(TOKEN_CAROL, None))
+    assert response.status_code == 200, response.data
+    assert response.get_json()["graphs"] == [{"graph": graph_iri("owned"), "added": 0,
+                                             "removed": 14, "deleted": True, "created": False}]
+    assert served(client, "owned") == set()
+
+
+def test_the_creator_replacing_a_graph_is_told_what_was_added_and_removed(client):
+    url = f"/store?graph={graph_iri('counts')}"
+    client.put(url, data=membership("counts").encode(), headers=TURTLE)
+    graph = Graph().parse(data=membership("counts"), format="turtle")
+    graph.remove((None, URIRef("https://w3id.org/caonto/def/startDate"), None))
+    smaller = graph.serialize(format="nt")
+    response = client.put(url, data=smaller.encode(), headers={**TURTLE, "Accept": "application/json"})
+    assert response.status_code == 200, response.data
+    assert response.get_json()["graphs"][0] | {"graph": None} == {
+        "graph": None, "added": 0, "removed": 1, "deleted": False, "created": False}
+    text = client.put(url, data=membership("counts").encode(), headers=TURTLE).data.decode()
+    assert "1 triples added, 0 removed" in text
+
+
+@pytest.mark.parametrize("subject", [CONTRIB + "someone-elses",
+                                     "https://w3id.org/caonto/graph/contrib-log",
+                                     "https://w3id.org/caonto/graph/essay"])
+def test_contributions_may_not_describe_the_named_graphs(client, contrib_dir, subject):
+    before = state(client, contrib_dir, "claims")
+    body = membership("claims") + (f"<{subject}> <http://www.w3.org/ns/prov#wasAttributedTo> "
+                                   f"<{BOB}> .\n")
+    response = client.put(f"/store?graph={graph_iri('claims')}", data=body.encode(),
+                          headers=as_(TOKEN))
+    assert response.status_code == 403
+    assert subject in response.get_json()["message"]
+    assert state(client, contrib_dir, "claims") == before
+
+
+NEWLAND = PREFIXES + """
+caor:newland a cao:State ;
+    rdfs:label "Newland"@en , "Жаңаел"@kk , "Новоземье"@ru ;
+    dcterms:source <https://example.org/newland> .
+"""
+
+
+def test_a_graph_that_passes_thanks_to_anothers_says_so_and_blocks_its_deletion(
+        client, contrib_dir):
+    land, member = f"/store?graph={graph_iri('newland')}", f"/store?graph={graph_iri('nlm')}"
+    assert client.put(land, data=NEWLAND.encode(), headers=TURTLE).status_code == 201
+    response = client.put(member, data=membership("nlm", state="newland").encode(),
+                          headers=as_(TOKEN_BOB))
+    assert response.status_code == 201, response.data
+    leans = response.get_json()["dependsOn"]
+    assert {(d["graph"], d["creator"]) for d in leans} == {(graph_iri("newland"), ALICE)}
+    assert "caor:newland rdf:type cao:State ." in {d["triple"] for d in leans}
+    assert all(d["focus"] == "caor:newland" for d in leans)
+    # Alice's own graph does not lean on anyone: nothing to say.
+    again = client.put(land, data=NEWLAND.encode(), headers={**TURTLE, "Accept": "application/json"})
+    assert again.get_json().get("dependsOn", []) == []
+    # Deleting Alice's graph would break Bob's: refused, naming Bob's graph and the triple.
+    before = state(client, contrib_dir, "newland")
+    response = client.delete(land, headers=as_(TOKEN, None))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert {d["graph"] for d in body["dependents"]} == {graph_iri("nlm")}
+    assert graph_iri("nlm") in body["message"] and "caor:newland" in body["message"]
+    assert any(d["triple"].startswith("caor:newland rdfs:label") for d in body["dependents"])
+    assert state(client, contrib_dir, "newland") == before

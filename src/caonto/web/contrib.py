@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 
 from caonto import formats as fmt
-from caonto.contrib.auth import AuthError, Tokens
+from caonto.contrib.auth import AuthError, Tokens, Writer
 from caonto.contrib.convert import fresh_blank_nodes, oxigraph_triples, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
@@ -101,9 +101,9 @@ def _state() -> ContribState:
 
 # ---- shared request handling ------------------------------------------------------------
 
-def _contributor() -> str:
+def _writer() -> Writer:
     try:
-        return _state().tokens.contributor(request.headers.get("Authorization"))
+        return _state().tokens.writer(request.headers.get("Authorization"))
     except AuthError as error:
         headers = {"WWW-Authenticate": error.challenge} if error.challenge else {}
         raise ApiError(error.status, error.message,
@@ -115,11 +115,12 @@ def _dry_run() -> bool:
             or request.headers.get(DRY_RUN_HEADER, "").lower() in _TRUE)
 
 
-def _submit(plan, contributor: str, created_status: int = 201) -> Response:
+def _submit(plan, writer: Writer, created_status: int = 201) -> Response:
     """Run ``plan`` through the gateway: ``created_status`` when it created a graph
     (the Graph Store Protocol's 201; SPARQL Update answers 200), else 200."""
     try:
-        outcome = _state().gateway.submit(plan, contributor, dry_run=_dry_run())
+        outcome = _state().gateway.submit(plan, writer.iri, dry_run=_dry_run(),
+                                          maintainer=writer.maintainer)
     except WriteRefused as error:
         raise ApiError(error.status, error.message,
                        {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
@@ -143,11 +144,21 @@ def _success(outcome: Outcome, status: int) -> Response:
     lines = [("Dry run: valid, nothing stored." if outcome.dry_run else "Stored.")
              if outcome.changed else "No contributed graph changed."]
     for entry in summary["graphs"]:
-        state = "deleted" if entry["deleted"] else f"{entry['triples']} triples"
+        state = f"{entry['added']} triples added, {entry['removed']} removed" + (
+            "; the graph is deleted" if entry["deleted"] else "")
         lines.append(f"  {verb} <{entry['graph']}>: {state}")
     if outcome.changed:
         lines.append(f"  inferred graph: {outcome.inferred_triples} triples")
+    if outcome.leans_on:
+        lines.append("  It passes thanks to other contributors' graphs; if they change, "
+                     "it may stop passing:")
+        lines += [f"    <{d.graph}>{_by(d)} gives {d.triple}  (needed by {d.focus}: "
+                  f"{d.message})" for d in outcome.leans_on]
     return Response("\n".join(lines) + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _by(dependency) -> str:
+    return f" (by <{dependency.creator}>)" if dependency.creator else ""
 
 
 def _rejection(rejected: Rejected) -> Response:
@@ -156,12 +167,19 @@ def _rejection(rejected: Rejected) -> Response:
     # Violations first: the warnings that follow may be about data already served.
     report = replace(result.report, violations=sorted(
         result.report.violations, key=lambda v: v.severity != "Violation"))
-    message = "The contribution was not stored: the dataset with it " + (
-        "is inconsistent with the ontology." if result.inconsistencies
-        else "does not conform to the shapes.")
+    if rejected.dependents:
+        message = ("The contribution was not stored: other graphs depend on triples it "
+                   "removes. " + " ".join(
+                       f"<{d.graph}>{_by(d)} needs {d.triple} ({d.focus}: {d.message})"
+                       for d in rejected.dependents))
+    else:
+        message = "The contribution was not stored: the dataset with it " + (
+            "is inconsistent with the ontology." if result.inconsistencies
+            else "does not conform to the shapes.")
     accept = request.headers.get("Accept", "")
     if wants_json():
         body = {"status": 422, "error": "Unprocessable Content", "message": message,
+                "dependents": [d.to_json() for d in rejected.dependents],
                 **json.loads(report.to_json()),
                 "inconsistencies": result.inconsistencies}
         return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
@@ -220,7 +238,7 @@ def _update_text() -> str:
 
 @blueprint.post("/update")
 def update() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     text = _update_text()
     nquads = _state().nquads
 
@@ -236,7 +254,7 @@ def update() -> Response:
         except UpdateError as error:
             raise WriteRefused(error.status, error.message) from None
 
-    return _submit(plan, contributor, created_status=200)
+    return _submit(plan, writer, created_status=200)
 
 
 # ---- Graph Store HTTP Protocol ----------------------------------------------------------
@@ -319,19 +337,19 @@ def _write_target() -> str:
 
 @blueprint.put("/store")
 def store_put() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
     content = _body_graph(iri)
-    return _submit(lambda snapshot: {iri: content}, contributor)
+    return _submit(lambda snapshot: {iri: content}, writer)
 
 
 @blueprint.post("/store")
 def store_post() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     if not request.args:  # POST to the store itself: a new graph, named by the server
         iri = CONTRIB_GRAPH_PREFIX + uuid.uuid4().hex
         content = _body_graph(iri)
-        response = _submit(lambda snapshot: {iri: content}, contributor)
+        response = _submit(lambda snapshot: {iri: content}, writer)
         if response.status_code == 201:
             response.headers["Location"] = f"{request.base_url}?graph={iri}"
         return response
@@ -344,12 +362,12 @@ def store_post() -> Response:
         merged += content
         return {iri: merged}
 
-    return _submit(merge, contributor)
+    return _submit(merge, writer)
 
 
 @blueprint.delete("/store")
 def store_delete() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
 
     def drop(snapshot: Snapshot) -> dict:
@@ -357,4 +375,4 @@ def store_delete() -> Response:
             raise WriteRefused(404, f"there is no contributed graph <{iri}>")
         return {iri: None}
 
-    return _submit(drop, contributor)
+    return _submit(drop, writer)
