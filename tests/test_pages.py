@@ -422,3 +422,20 @@ def test_home_page_speaks_the_chosen_language(client, language, words):
     page = _text(client.get(f"/?lang={language}", headers={"Accept": "text/html"}))
     for word in words:
         assert word in page
+
+
+def test_contributed_values_are_marked_and_never_the_definition(app, client):
+    engine = app.extensions["caonto"].engine
+    text = "A contributed claim that must not pass for the curated definition"
+    engine.update('INSERT DATA { GRAPH <https://w3id.org/caonto/graph/contrib/c> { '
+                  '<https://w3id.org/caonto/id/kazakhstan> '
+                  f'<http://www.w3.org/2000/01/rdf-schema#comment> "{text}"@en }} }}')
+    try:
+        page = _text(client.get("/page/id/kazakhstan?lang=en"))
+        definition = re.search(r'<p class="definition"[^>]*>([^<]*)</p>', page)
+        assert definition is None or text not in definition.group(1)
+        row = re.search(r'<tr class="fact contributed">(.*?)</tr>', page, re.S)
+        assert row and text in row.group(1) and 'class="badge contributed"' in row.group(1)
+        assert page.count(text) == 1
+    finally:
+        engine.update("DROP SILENT GRAPH <https://w3id.org/caonto/graph/contrib/c>")

@@ -1,7 +1,9 @@
 """What a resource's page and data document say about it, read from the store by SPARQL.
 
 A fact is one triple touching the resource (outgoing or incoming). It is *asserted* when
-it is in any graph but ``caog:inferred``, *inferred* when it is only there. Its
+it is in any graph but ``caog:inferred``, *inferred* when it is only there, and
+*contributed* when only contributed graphs (``caog:contrib/…``) assert it: pages mark it
+so, and never show it as the resource's own definition. Its
 provenance is the essay sentences reached by ``cao:statedIn`` from the resource itself
 (outgoing facts) or from the other node of the triple (when that node is a fact object:
 a border, an aid transfer, an assessment ...). Curator notes are those about the
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from caonto.namespaces import CAO, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
+from caonto.namespaces import CAO, CONTRIB_GRAPH_PREFIX, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -69,6 +71,7 @@ class Fact:
     value: Value
     inferred: bool
     sentences: tuple[str, ...] = ()  # sentence IRIs, details in Description.sentences
+    contributed: bool = False  # asserted by contributed graphs only
 
 
 @dataclass
@@ -123,6 +126,11 @@ def _facts_by_graph(rows, key) -> dict[tuple, set[str]]:
 
 def _is_inferred(graphs: set[str]) -> bool:
     return graphs == {_INFERRED}
+
+
+def _is_contributed(graphs: set[str]) -> bool:
+    asserting = graphs - {_INFERRED}
+    return bool(asserting) and all(g.startswith(CONTRIB_GRAPH_PREFIX) for g in asserting)
 
 
 def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
@@ -215,8 +223,9 @@ def describe(select: Select, iri: str) -> Description:
 
     for (predicate, value), graphs in outgoing.items():
         inferred = _is_inferred(graphs)
+        contributed = _is_contributed(graphs)
         if predicate == _RDF_TYPE:
-            result.types.append(Fact(predicate, value, inferred))
+            result.types.append(Fact(predicate, value, inferred, contributed=contributed))
         elif predicate == _STATED_IN:
             result.stated_in.append(value.text)
         elif predicate in _NAME_PREDICATES:
@@ -227,13 +236,15 @@ def describe(select: Select, iri: str) -> Description:
             if value.kind == "bnode":
                 value = Value("bnode", value.text, facts=blanks.get(value.text, ()))
             linked = sentences_of.get(value.text, set()) if value.kind != "literal" else set()
-            result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked))))
+            result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked)),
+                                        contributed))
     for (predicate, value), graphs in incoming.items():
         if predicate == _MENTIONS:
             result.mentioned_in.append(value.text)
             continue
         sentences = tuple(sorted(sentences_of.get(value.text, set())))
-        result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences))
+        result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences,
+                                    _is_contributed(graphs)))
 
     for record in _records_in(result):
         if record.startswith(_WIKIDATA) and record not in result.wikidata:

@@ -41,6 +41,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "inferred_facts": {"kk": "Шығарылған деректер", "en": "Inferred facts",
                        "ru": "Выведенные факты"},
     "inferred": {"kk": "шығарылған", "en": "inferred", "ru": "выведено"},
+    "contributed": {"kk": "қосылған дерек", "en": "contributed", "ru": "добавлено участником"},
     "property": {"kk": "Қасиет", "en": "Property", "ru": "Свойство"},
     "value": {"kk": "Мәні", "en": "Value", "ru": "Значение"},
     "subject": {"kk": "Субъект", "en": "Subject", "ru": "Субъект"},
