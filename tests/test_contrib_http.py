@@ -598,3 +598,76 @@ def test_a_graph_that_passes_thanks_to_anothers_says_so_and_blocks_its_deletion(
     assert graph_iri("nlm") in body["message"] and "caor:newland" in body["message"]
     assert any(d["triple"].startswith("caor:newland rdfs:label") for d in body["dependents"])
     assert state(client, contrib_dir, "newland") == before
+
+
+# ---- behaviour pinned where a small change of the code went unnoticed --------------------
+
+def test_the_dry_run_header_alone_stores_nothing(client, contrib_dir):
+    before = state(client, contrib_dir, "dryheader")
+    response = client.put(f"/store?graph={graph_iri('dryheader')}",
+                          data=membership("dryheader").encode(),
+                          headers={**TURTLE, "X-Caonto-Dry-Run": "true",
+                                   "Accept": "application/json"})
+    assert response.status_code == 200, response.data
+    assert response.get_json()["dryRun"] is True
+    assert state(client, contrib_dir, "dryheader") == before
+
+
+def test_a_replaced_graph_loses_its_old_triples_everywhere(client):
+    url = f"/store?graph={graph_iri('replaced')}"
+    assert client.put(url, data=membership("old").encode(), headers=TURTLE).status_code == 201
+    assert client.put(url, data=membership("new").encode(), headers=TURTLE).status_code == 200
+    old = "<https://w3id.org/caonto/id/membership-old>"
+    for inference in ("true", "false"):
+        response = client.post("/sparql", data={"query": f"ASK {{ {old} ?p ?o }}",
+                                                "inference": inference},
+                               headers={"Accept": "application/sparql-results+json"})
+        assert response.get_json()["boolean"] is False, inference
+    assert not ask(client, f"ASK {{ GRAPH ?g {{ ?s ?p {old} }} }}")  # nor its closure
+    assert served(client, "replaced") == triples(membership("new"))
+
+
+def test_inference_false_sees_a_write_and_still_hides_the_closure(client):
+    client.put(f"/store?graph={graph_iri('noinf')}", data=membership("noinf").encode(),
+               headers=TURTLE)
+    member = "<https://w3id.org/caonto/id/membership-noinf>"
+    asserted = f"ASK {{ {member} <https://w3id.org/caonto/def/member> ?state }}"
+    inferred = ("ASK { <https://w3id.org/caonto/id/kazakhstan> "
+                f"<https://w3id.org/caonto/def/hasMembership> {member} }}")
+    answers = {}
+    for query in (asserted, inferred):
+        for inference in ("true", "false"):
+            response = client.post("/sparql", data={"query": query, "inference": inference},
+                                   headers={"Accept": "application/sparql-results+json"})
+            answers[query is asserted, inference] = response.get_json()["boolean"]
+    assert answers == {(True, "true"): True, (True, "false"): True,
+                       (False, "true"): True, (False, "false"): False}
+
+
+def test_cors_is_open_for_reads_only(client):
+    origin = {"Origin": "https://example.org"}
+    read = client.get(f"/store?graph={graph_iri('put')}", headers=origin)
+    assert read.headers.get("Access-Control-Allow-Origin") == "*"
+    writes = [client.put(f"/store?graph={graph_iri('cors')}", data=membership("cors").encode(),
+                         headers={**TURTLE, **origin}),
+              client.post("/update", data=b"INSERT DATA {}", headers={**UPDATE, **origin}),
+              client.delete(f"/store?graph={graph_iri('cors')}", headers={**AUTH, **origin})]
+    assert [w.status_code for w in writes] == [201, 200, 200]
+    assert [w.headers.get("Access-Control-Allow-Origin") for w in writes] == [None] * 3
+
+
+def test_the_engine_refuses_service_and_load_for_python_callers_too(app):
+    from caonto.engine.interface import QueryRefused
+
+    engine = app.extensions["caonto"].engine
+    listener = Listener()
+    try:
+        for text in (f"SELECT * WHERE {{ SERVICE <{listener.url}/sparql> {{ ?s ?p ?o }} }}",
+                     f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}/x> {{ ?s ?p ?o }} }}"):
+            with pytest.raises(QueryRefused, match="SERVICE"):
+                engine.solutions(text)
+        with pytest.raises(QueryRefused, match="LOAD"):
+            engine.update(f"LOAD <{listener.url}/data.ttl> INTO GRAPH <{CONTRIB}load>")
+    finally:
+        listener.close()
+    assert listener.connections == 0

@@ -69,6 +69,11 @@ def test_exact_key_folds_every_kazakh_capital(upper, lower):
     assert exact_key(upper + "а") == lower + "а"
 
 
+def test_yo_is_read_as_ye_in_both_keys():
+    assert exact_key("Королёв ЁЛКА") == "королев елка"
+    assert plain_key("Королёв") == "королев"
+
+
 def test_plain_key_drops_kazakh_letters_and_reads_latin_i_in_cyrillic_words():
     assert plain_key("Қазақстан") == "казакстан"
     assert plain_key("Өзбекстан Түркіменстан") == "озбекстан туркименстан"
