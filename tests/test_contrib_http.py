@@ -319,7 +319,8 @@ def test_load_and_service_are_400_and_never_reach_the_network(client, contrib_di
             response = refused(client, contrib_dir, 400, "POST", "/update", data=text.encode(),
                                headers=UPDATE)
             keyword = "SERVICE" if "SERVICE" in text else "LOAD"
-            assert f"{keyword} <".encode() in response.data, response.data
+            target = text.split(f"{keyword} <", 1)[1].split(">", 1)[0]
+            assert f"{keyword} {target} refused".encode() in response.data, response.data
     finally:
         listener.close()
     assert listener.connections == 0

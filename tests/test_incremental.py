@@ -44,7 +44,7 @@ def test_broken_shape_examples_get_the_full_checks_verdict(fixture):
     contribution = Graph().parse(fixture)
     full = check(asserted(), contribution)
     quick = shared_checker().check(contribution)
-    assert not full.ok  # each example breaks a shape or the ontology
+    assert summary(full) != (True, True, [], [])  # each example breaks something
     assert summary(quick) == summary(full)
     assert quick.affected < 200  # it looked at the neighbourhood, not the dataset
     if not full.inconsistencies:
