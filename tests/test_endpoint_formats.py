@@ -22,6 +22,9 @@ from caonto.web.negotiation import negotiate
     ("application/*", fmt.GRAPH, "ntriples"),
     ("image/png", fmt.SOLUTIONS, None),
     ("text/turtle;q=0", fmt.GRAPH, None),
+    ("text/*;q=0", fmt.SOLUTIONS, None),  # q=0 refuses the whole range
+    ("*/*;q=0", fmt.GRAPH, None),
+    ("text/*;q=0, application/sparql-results+xml;q=0.1", fmt.SOLUTIONS, "xml"),
     ("application/n-quads;q=0.9, application/trig", fmt.GRAPH, "trig"),
     ("text/turtle;q=bogus, application/rdf+xml;q=0.5", fmt.GRAPH, "rdfxml"),
 ])

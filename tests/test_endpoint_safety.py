@@ -89,6 +89,9 @@ def test_update_reaches_every_worker(endpoint_dataset):
 
 # ---- no outbound reads ----------------------------------------------------------------
 
+MARKER = b"test marker"
+
+
 @pytest.fixture()
 def listener():
     """A loopback socket that records whether anyone connected to it."""
@@ -105,12 +108,29 @@ def listener():
                 connection, _ = server.accept()
             except (TimeoutError, OSError):
                 continue
-            seen.append(connection.recv(200))
+            connection.settimeout(2)
+            try:
+                seen.append(connection.recv(200))
+            except OSError:
+                seen.append(b"")
             connection.close()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", seen
+    address = server.getsockname()
+
+    def settle() -> None:
+        """Connect with a marker and wait until it is accepted: connections are accepted
+        in order, so one the server made before the marker has been recorded by then."""
+        with socket.create_connection(address, timeout=5) as marker:
+            marker.sendall(MARKER)
+        deadline = time.monotonic() + 10
+        while MARKER not in seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert seen and seen[-1] == MARKER, "the marker connection was never accepted"
+        seen.pop()
+
+    yield f"http://127.0.0.1:{address[1]}/sparql", seen, settle
     stop.set()
     thread.join(2)
     server.close()
@@ -128,13 +148,13 @@ def listener():
     "SELECT * FROM <file:///etc/passwd> WHERE {{ ?s ?p ?o }}",
 ])
 def test_remote_references_are_refused_without_a_connection(endpoint_url, listener, template):
-    url, seen = listener
+    url, seen, settle = listener
     query = template.format(url=url, base=url.rsplit("/", 1)[0] + "/")
     status, _, body = get(endpoint_url, {"query": query})
     assert status == 400
     assert b"refused" in body
     assert b"CAONTO_SERVICE_ALLOWLIST" in body
-    time.sleep(0.3)  # give a (wrong) outbound connection the chance to show up
+    settle()
     assert seen == []
 
 

@@ -216,3 +216,13 @@ def test_publish_command_reports_failures_with_exit_code_2(tmp_path, capsys):
     assert main(["publish", "--to", f"http://127.0.0.1:{free_port()}/store",
                  "--dataset", str(broken)]) == 2
     assert "caonto publish:" in capsys.readouterr().err
+
+
+def test_a_construct_over_the_cap_is_truncated_and_says_so(engine):
+    answer = engine.query("CONSTRUCT WHERE { ?s ?p ?o }", graph_format=fmt.BY_NAME["ntriples"])
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
+    assert answer.form == "graph" and answer.truncated
+    assert answer.count == len(triples) == 50
+    small = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/Summit> } "
+                         "LIMIT 2", graph_format=fmt.BY_NAME["ntriples"])
+    assert not small.truncated and small.count == 2

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 
 from caonto import formats as fmt
-from caonto.contrib.auth import AuthError, Tokens
+from caonto.contrib.auth import AuthError, Tokens, Writer
 from caonto.contrib.convert import fresh_blank_nodes, oxigraph_triples, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
@@ -38,7 +38,12 @@ from caonto.contrib.storage import (
     contributed_graph_name,
     log_graph,
 )
-from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
+from caonto.contrib.update import (
+    UpdateError,
+    changed_graphs,
+    scratch_store,
+    with_protocol_dataset,
+)
 from caonto.namespaces import (
     CONTRIB_GRAPH_PREFIX,
     GRAPH_INFERRED,
@@ -96,9 +101,9 @@ def _state() -> ContribState:
 
 # ---- shared request handling ------------------------------------------------------------
 
-def _contributor() -> str:
+def _writer() -> Writer:
     try:
-        return _state().tokens.contributor(request.headers.get("Authorization"))
+        return _state().tokens.writer(request.headers.get("Authorization"))
     except AuthError as error:
         headers = {"WWW-Authenticate": error.challenge} if error.challenge else {}
         raise ApiError(error.status, error.message,
@@ -110,11 +115,12 @@ def _dry_run() -> bool:
             or request.headers.get(DRY_RUN_HEADER, "").lower() in _TRUE)
 
 
-def _submit(plan, contributor: str, created_status: int = 201) -> Response:
+def _submit(plan, writer: Writer, created_status: int = 201) -> Response:
     """Run ``plan`` through the gateway: ``created_status`` when it created a graph
     (the Graph Store Protocol's 201; SPARQL Update answers 200), else 200."""
     try:
-        outcome = _state().gateway.submit(plan, contributor, dry_run=_dry_run())
+        outcome = _state().gateway.submit(plan, writer.iri, dry_run=_dry_run(),
+                                          maintainer=writer.maintainer)
     except WriteRefused as error:
         raise ApiError(error.status, error.message,
                        {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
@@ -122,7 +128,8 @@ def _submit(plan, contributor: str, created_status: int = 201) -> Response:
         return _rejection(rejected)
     except OSError as error:
         current_app.logger.error("contribution not stored: %s", error)
-        raise ApiError(503, "the write could not be stored on disk, so it was not "
+        raise ApiError(503, "the write could not be stored on disk "
+                            f"({error.strerror or 'input/output error'}), so it was not "
                             "accepted; try again later", "Service Unavailable") from None
     return _success(outcome, created_status if outcome.created and not outcome.dry_run
                     else 200)
@@ -137,11 +144,21 @@ def _success(outcome: Outcome, status: int) -> Response:
     lines = [("Dry run: valid, nothing stored." if outcome.dry_run else "Stored.")
              if outcome.changed else "No contributed graph changed."]
     for entry in summary["graphs"]:
-        state = "deleted" if entry["deleted"] else f"{entry['triples']} triples"
+        state = f"{entry['added']} triples added, {entry['removed']} removed" + (
+            "; the graph is deleted" if entry["deleted"] else "")
         lines.append(f"  {verb} <{entry['graph']}>: {state}")
     if outcome.changed:
         lines.append(f"  inferred graph: {outcome.inferred_triples} triples")
+    if outcome.leans_on:
+        lines.append("  It passes thanks to other contributors' graphs; if they change, "
+                     "it may stop passing:")
+        lines += [f"    <{d.graph}>{_by(d)} gives {d.triple}  (needed by {d.focus}: "
+                  f"{d.message})" for d in outcome.leans_on]
     return Response("\n".join(lines) + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+def _by(dependency) -> str:
+    return f" (by <{dependency.creator}>)" if dependency.creator else ""
 
 
 def _rejection(rejected: Rejected) -> Response:
@@ -149,12 +166,19 @@ def _rejection(rejected: Rejected) -> Response:
     with the same findings (``ValidationReport``: violations first, warnings apart)."""
     result = rejected.result
     report = replace(result.report, inconsistencies=result.inconsistencies)
-    message = "The contribution was not stored: the dataset with it " + (
-        "is inconsistent with the ontology." if result.inconsistencies
-        else "does not conform to the shapes.")
+    if rejected.dependents:
+        message = ("The contribution was not stored: other graphs depend on triples it "
+                   "removes. " + " ".join(
+                       f"<{d.graph}>{_by(d)} needs {d.triple} ({d.focus}: {d.message})"
+                       for d in rejected.dependents))
+    else:
+        message = "The contribution was not stored: the dataset with it " + (
+            "is inconsistent with the ontology." if result.inconsistencies
+            else "does not conform to the shapes.")
     accept = request.headers.get("Accept", "")
     if wants_json():
         body = {"status": 422, "error": "Unprocessable Content", "message": message,
+                "dependents": [d.to_json() for d in rejected.dependents],
                 **json.loads(report.to_json())}
         return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
                         content_type="application/json")
@@ -183,28 +207,33 @@ def _writable_graph(iri: str) -> str:
 # ---- SPARQL 1.1 Update ------------------------------------------------------------------
 
 def _update_text() -> str:
+    """The update, with the protocol's using-graph-uri / using-named-graph-uri applied:
+    from the query string for a direct POST, from the form for a form POST."""
     content_type = (request.mimetype or "").lower()
     if content_type == "application/sparql-update":
         try:
-            return request.get_data().decode("utf-8")
+            text = request.get_data().decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "the update is not valid UTF-8") from None
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for unsupported in ("using-graph-uri", "using-named-graph-uri"):
-            if unsupported in request.form:
-                raise ApiError(400, f"'{unsupported}' is not supported; put USING clauses "
-                                    "in the update text")
+        params = request.args
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values = request.form.getlist("update")
         if len(values) != 1:
             raise ApiError(400, f"give exactly one 'update' parameter (got {len(values)})")
-        return values[0]
-    raise ApiError(415, "send the update as application/sparql-update, or as the form "
-                        "field 'update' (application/x-www-form-urlencoded)")
+        text, params = values[0], request.form
+    else:
+        raise ApiError(415, "send the update as application/sparql-update, or as the form "
+                            "field 'update' (application/x-www-form-urlencoded)")
+    try:
+        return with_protocol_dataset(text, params.getlist("using-graph-uri"),
+                                     params.getlist("using-named-graph-uri"))
+    except UpdateError as error:
+        raise ApiError(error.status, error.message) from None
 
 
 @blueprint.post("/update")
 def update() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     text = _update_text()
     nquads = _state().nquads
 
@@ -220,7 +249,7 @@ def update() -> Response:
         except UpdateError as error:
             raise WriteRefused(error.status, error.message) from None
 
-    return _submit(plan, contributor, created_status=200)
+    return _submit(plan, writer, created_status=200)
 
 
 # ---- Graph Store HTTP Protocol ----------------------------------------------------------
@@ -303,19 +332,19 @@ def _write_target() -> str:
 
 @blueprint.put("/store")
 def store_put() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
     content = _body_graph(iri)
-    return _submit(lambda snapshot: {iri: content}, contributor)
+    return _submit(lambda snapshot: {iri: content}, writer)
 
 
 @blueprint.post("/store")
 def store_post() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     if not request.args:  # POST to the store itself: a new graph, named by the server
         iri = CONTRIB_GRAPH_PREFIX + uuid.uuid4().hex
         content = _body_graph(iri)
-        response = _submit(lambda snapshot: {iri: content}, contributor)
+        response = _submit(lambda snapshot: {iri: content}, writer)
         if response.status_code == 201:
             response.headers["Location"] = f"{request.base_url}?graph={iri}"
         return response
@@ -328,12 +357,12 @@ def store_post() -> Response:
         merged += content
         return {iri: merged}
 
-    return _submit(merge, contributor)
+    return _submit(merge, writer)
 
 
 @blueprint.delete("/store")
 def store_delete() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
 
     def drop(snapshot: Snapshot) -> dict:
@@ -341,4 +370,4 @@ def store_delete() -> Response:
             raise WriteRefused(404, f"there is no contributed graph <{iri}>")
         return {iri: None}
 
-    return _submit(drop, contributor)
+    return _submit(drop, writer)

@@ -1,7 +1,9 @@
 """What a resource's page and data document say about it, read from the store by SPARQL.
 
 A fact is one triple touching the resource (outgoing or incoming). It is *asserted* when
-it is in any graph but ``caog:inferred``, *inferred* when it is only there. Its
+it is in any graph but ``caog:inferred``, *inferred* when it is only there, and
+*contributed* when only contributed graphs (``caog:contrib/…``) assert it: pages mark it
+so, and never show it as the resource's own definition. Its
 provenance is the essay sentences reached by ``cao:statedIn`` from the resource itself
 (outgoing facts) or from the other node of the triple (when that node is a fact object:
 a border, an aid transfer, an assessment ...); a fact with neither, such as
@@ -75,6 +77,7 @@ class Fact:
     value: Value
     inferred: bool
     sentences: tuple[str, ...] = ()  # sentence IRIs, details in Description.sentences
+    contributed: bool = False  # asserted by contributed graphs only
     contributed_in: tuple[str, ...] = ()  # contributed graphs holding it (Description.contributions)
     cited: tuple[str, ...] = ()  # the dcterms:source its nodes give in those graphs
 
@@ -140,6 +143,11 @@ def _facts_by_graph(rows, key) -> dict[tuple, set[str]]:
 
 def _is_inferred(graphs: set[str]) -> bool:
     return graphs == {_INFERRED}
+
+
+def _is_contributed(graphs: set[str]) -> bool:
+    asserting = graphs - {_INFERRED}
+    return bool(asserting) and all(g.startswith(CONTRIB_GRAPH_PREFIX) for g in asserting)
 
 
 def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
@@ -275,9 +283,9 @@ def describe(select: Select, iri: str) -> Description:
     sentences_of = _sentences_of(select, iri)
     own = sentences_of.get(iri, set())
     bridging = _bridging_sentences(select, iri)
-    contributed = {g for graphs in (*outgoing.values(), *incoming.values()) for g in graphs
+    contributed_graphs = {g for graphs in (*outgoing.values(), *incoming.values()) for g in graphs
                    if g.startswith(CONTRIB_GRAPH_PREFIX)}
-    cited = _cited_sources(select, iri) if contributed else {}
+    cited = _cited_sources(select, iri) if contributed_graphs else {}
 
     def provenance(graphs: set[str], *nodes: str) -> dict:
         mine = tuple(sorted(g for g in graphs if g.startswith(CONTRIB_GRAPH_PREFIX)))
@@ -286,8 +294,9 @@ def describe(select: Select, iri: str) -> Description:
 
     for (predicate, value), graphs in outgoing.items():
         inferred = _is_inferred(graphs)
+        contributed = _is_contributed(graphs)
         if predicate == _RDF_TYPE:
-            result.types.append(Fact(predicate, value, inferred))
+            result.types.append(Fact(predicate, value, inferred, contributed=contributed))
         elif predicate == _STATED_IN:
             result.stated_in.append(value.text)
         elif predicate in _NAME_PREDICATES:
@@ -301,15 +310,15 @@ def describe(select: Select, iri: str) -> Description:
             if not (own | linked) and not inferred:
                 linked = bridging.get(value.text, set())
             result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked)),
-                                        **provenance(graphs, iri, value.text)))
+                                        contributed, **provenance(graphs, iri, value.text)))
     for (predicate, value), graphs in incoming.items():
         if predicate == _MENTIONS:
             result.mentioned_in.append(value.text)
             continue
         sentences = tuple(sorted(sentences_of.get(value.text, set())))
         result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences,
-                                    **provenance(graphs, value.text)))
-    result.contributions = _contributions(select, contributed)
+                                    _is_contributed(graphs), **provenance(graphs, value.text)))
+    result.contributions = _contributions(select, contributed_graphs)
 
     for record in _records_in(result):
         if record.startswith(_WIKIDATA) and record not in result.wikidata:

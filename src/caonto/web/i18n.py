@@ -41,6 +41,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "inferred_facts": {"kk": "Шығарылған деректер", "en": "Inferred facts",
                        "ru": "Выведенные факты"},
     "inferred": {"kk": "шығарылған", "en": "inferred", "ru": "выведено"},
+    "contributed": {"kk": "қосылған дерек", "en": "contributed", "ru": "добавлено участником"},
     "property": {"kk": "Қасиет", "en": "Property", "ru": "Свойство"},
     "value": {"kk": "Мәні", "en": "Value", "ru": "Значение"},
     "subject": {"kk": "Субъект", "en": "Subject", "ru": "Субъект"},
@@ -170,7 +171,6 @@ UI_TEXT: dict[str, dict[str, str]] = {
                              "the name, or go to one of these pages.",
                        "ru": "caonto ничего не знает об этом адресе. Попробуйте поискать "
                              "название или перейдите на одну из этих страниц."},
-    "contributed": {"kk": "Қосылған дерек", "en": "Contributed", "ru": "Добавлено"},
     "contributed_by": {"kk": "кім қосты", "en": "by", "ru": "кем"},
     "contributed_on": {"kk": "қашан", "en": "on", "ru": "когда"},
     "in_graph": {"kk": "граф", "en": "graph", "ru": "граф"},

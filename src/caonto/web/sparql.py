@@ -9,6 +9,8 @@ caonto's prefixes are predeclared (``caonto.engine.prefixes``); a query using an
 prefix without declaring it is told which, and the PREFIX line to add.
 """
 
+import urllib.parse
+
 from flask import Blueprint, Response, request
 
 from caonto import formats as fmt
@@ -66,11 +68,22 @@ def _single(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _require_utf8(encoded: bytes, where: str) -> None:
+    """400 unless every percent-decoded parameter is UTF-8 (Werkzeug would quietly put
+    U+FFFD in place of the bad bytes, and the query would run on altered text)."""
+    try:
+        urllib.parse.parse_qsl(encoded.decode("ascii", "replace"), keep_blank_values=True,
+                               encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, f"the {where} is not UTF-8 once percent-decoded: {error}") from None
+
+
 def _read_request() -> tuple[str | None, object]:
     """The query text (None when absent) and the multi-dict holding the other parameters."""
     limit = state().settings.max_request_bytes
     if len(request.query_string) > limit:
         raise ApiError(414, f"the query string is longer than {limit} bytes; POST the query")
+    _require_utf8(request.query_string, "query string")
     if request.method in ("GET", "HEAD"):
         params = request.args
         if "update" in params:
@@ -78,7 +91,8 @@ def _read_request() -> tuple[str | None, object]:
         return _single(params.getlist("query"), "query"), params
     mimetype = request.mimetype
     if mimetype == FORM_TYPE:
-        params = request.form  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+        _require_utf8(request.get_data(), "form body")  # 413 past MAX_CONTENT_LENGTH
+        params = request.form
         if "update" in params:
             raise ApiError(400, UPDATE_HERE)
         text = _single(params.getlist("query"), "query")

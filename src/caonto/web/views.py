@@ -74,11 +74,12 @@ def _alternates(iri: str) -> list[tuple[str, str, str]]:
 
 
 def _definition(description: desc.Description, language: str) -> tuple[str, str] | None:
-    """The resource's definition or comment in ``language`` (English as fallback)."""
+    """The resource's definition or comment in ``language`` (English as fallback); only
+    a curated one: a contributed text stays in the facts, marked as contributed."""
     wanted = (str(PREFIXES["skos"]) + "definition", str(PREFIXES["rdfs"]) + "comment",
               str(PREFIXES["dcterms"]) + "description")
     texts = [(f.value.text, f.value.language) for f in description.outgoing
-             if f.predicate in wanted and f.value.kind == "literal"]
+             if f.predicate in wanted and f.value.kind == "literal" and not f.contributed]
     for candidate in (language, "en", ""):
         for text, tag in texts:
             if tag == candidate:
