@@ -166,10 +166,10 @@ def test_every_cao_term_used_is_declared(ontology: Graph, folder: str):
     assert undeclared == [], f"cao: terms used in {folder}/ but not declared: {undeclared}"
 
 
-def test_docs_and_ontology_name_the_same_terms(core: Graph):
+def test_docs_and_ontology_name_the_same_terms(ontology: Graph):
     doc = MODEL_DOC.read_text(encoding="utf-8")
     documented = {CAO[name] for name in re.findall(r"`cao:([A-Za-z]+)`", doc)}
-    declared = _declared(core)
+    declared = _declared(ontology)
     assert sorted(documented - declared) == [], "in docs/model.md but not in the ontology"
     assert sorted(declared - documented) == [], "in the ontology but not in docs/model.md"
 
