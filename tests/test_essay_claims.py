@@ -516,5 +516,5 @@ def test_every_term_from_other_vocabularies_says_how_caonto_uses_it():
 
 def test_years_are_integers_in_the_ontology():
     ontology = graphs.asserted().ontology
-    for prop in (CAO.year, CAO.startYear, CAO.endYear, CAO.sinceYear):
+    for prop in (CAO.year, CAO.startYear, CAO.endYear, CAO.sinceYear, CAO.signingYear):
         assert ontology.value(prop, RDFS.range) == XSD.integer, prop
