@@ -459,8 +459,8 @@ SELECT ?resource ?problem WHERE {
 
 
 def test_one_rule_for_labels_returns_nothing():
-    """Every resource of the essay data and the concept schemes has rdfs:label in en, kk and
-    ru, one per language; a skos:prefLabel is also its rdfs:label."""
+    """Every resource of the essay data, the record and the concept schemes has rdfs:label
+    in en, kk and ru, one per language; a skos:prefLabel is also its rdfs:label."""
     graph = graphs.asserted().union()
     problems = sorted((str(r), str(p)) for r, p in graph.query(graphs.PROLOGUE + LABEL_RULE))
     assert problems == []

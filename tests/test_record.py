@@ -319,6 +319,53 @@ def test_uzbekistan_left_the_collective_security_treaty_and_the_csto():
     assert ends == {Literal(1999), Literal(1998)}
 
 
+# -- names ------------------------------------------------------------------------------------------
+
+def _label(resource: URIRef, lang: str) -> str:
+    (name,) = [str(n) for n in record().objects(resource, RDFS.label) if n.language == lang]
+    return name
+
+
+# treaties whose title the dossiers quote (in the Kazakh ratification laws), and in which language
+OFFICIAL_TITLES = {"kz-tm-delimitation-2001": "ru", "kz-tm-demarcation-2017": "ru",
+                   "kz-tm-caspian-2021": "ru", "kz-tm-uz-trijunction-2017": "kk"}
+
+
+def test_treaties_are_named_by_the_official_titles_the_dossiers_quote():
+    dossiers = "\n".join(p.read_text(encoding="utf-8") for p in DOSSIERS.glob("*.md"))
+    for slug, lang in OFFICIAL_TITLES.items():
+        title = re.sub(r" \(\d{4}\)$", "", _label(CAOR[f"treaty-{slug}"], lang))
+        # the dossiers quote the title inflected («Договоре между …», «договора между …»)
+        first, rest = title.split(" ", 1)
+        whole = re.escape(first[:-1]) + r"\w* " + re.escape(rest)
+        assert re.search(whole, dossiers, re.IGNORECASE), (slug, title)
+
+
+def test_numbers_in_names_are_written_as_each_language_writes_them():
+    g = record()
+    values = [*g.subjects(RDF.type, CAO.QuantityValue), *g.subjects(RDF.type, CAO.MonetaryAmount)]
+    assert len(values) >= 20
+    for value in values:
+        number = (g.value(value, CAO.numericValue) or g.value(value, CAO.amountValue)).toPython()
+        for lang in ("kk", "ru"):
+            # "1,212" reads as a decimal in Kazakh and Russian: thousands are spaced (1 212),
+            # the decimal mark is a comma (1 257,07), millions may be "млн"
+            name = _label(value, lang)
+            written = re.search(r"\d[\d ]*(,\d+)?", name).group().strip()
+            read = Decimal(written.replace(" ", "").replace(",", "."))
+            assert read * (10**6 if "млн" in name else 1) == number, (value, lang, name)
+        if (value, CAO.isApproximate, Literal(True)) in g:
+            assert g.value(value, CAO.valueQualifier) is not None, value
+
+
+def test_russian_names_use_kyrgyzstan():
+    """The essay's naming rule: «Кыргызстан», «казахстанско-кыргызский» (quotes keep the
+    source's «Киргизия»)."""
+    names = [str(n) for n in record().objects(None, RDFS.label) if n.language == "ru"]
+    assert len(names) > 400
+    assert not [n for n in names if "иргиз" in n]
+
+
 # -- discrepancies -----------------------------------------------------------------------------------
 
 def test_each_discrepancy_copies_the_words_of_a_sentence_that_states_the_claim():
