@@ -213,8 +213,13 @@ RELATION_ASSESSMENTS = {
     for n, tone in ((17, "negative"), (18, "negative"), (19, "positive"), (20, "negative"))}
 
 
+# Queries 25-34 ask about the record (caog:record) and name its graphs: tests/test_record.py
+# answers them on a dataset with named graphs.
+RECORD_QUERIES = {p.name for p in QUERIES.glob("*.rq") if 25 <= int(p.name[:2]) <= 34}
+
+
 def test_every_query_file_has_a_title_a_description_prefixes_and_an_expected_answer():
-    files = sorted(p.name for p in QUERIES.glob("*.rq"))
+    files = sorted(p.name for p in QUERIES.glob("*.rq") if p.name not in RECORD_QUERIES)
     assert len(files) >= 15
     assert set(files) == set(EXPECTED) | {"03-relation-assessments.rq", "13-kazakhstan-agenda.rq",
                                          "14-sentences-mentioning-uzbekistan.rq"} | set(CLAIMS_EXPECTED)
@@ -303,7 +308,7 @@ def _oxigraph_store() -> ox.Store:
 def test_the_endpoint_engine_gives_the_same_rows():
     store = _oxigraph_store()
     for path in sorted(QUERIES.glob("*.rq")):
-        if "-inferred" in path.name:
+        if "-inferred" in path.name or path.name in RECORD_QUERIES:
             continue
         ours = graphs.asserted().union().query(path.read_text(encoding="utf-8"))
         expected = sorted((tuple(_ox_value(_to_ox(row[v])) for v in ours.vars) for row in ours),

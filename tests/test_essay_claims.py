@@ -459,8 +459,8 @@ SELECT ?resource ?problem WHERE {
 
 
 def test_one_rule_for_labels_returns_nothing():
-    """Every resource of the essay data and the concept schemes has rdfs:label in en, kk and
-    ru, one per language; a skos:prefLabel is also its rdfs:label."""
+    """Every resource of the essay data, the record and the concept schemes has rdfs:label
+    in en, kk and ru, one per language; a skos:prefLabel is also its rdfs:label."""
     graph = graphs.asserted().union()
     problems = sorted((str(r), str(p)) for r, p in graph.query(graphs.PROLOGUE + LABEL_RULE))
     assert problems == []
@@ -516,5 +516,5 @@ def test_every_term_from_other_vocabularies_says_how_caonto_uses_it():
 
 def test_years_are_integers_in_the_ontology():
     ontology = graphs.asserted().ontology
-    for prop in (CAO.year, CAO.startYear, CAO.endYear, CAO.sinceYear):
+    for prop in (CAO.year, CAO.startYear, CAO.endYear, CAO.sinceYear, CAO.signingYear):
         assert ontology.value(prop, RDFS.range) == XSD.integer, prop

@@ -30,8 +30,9 @@ def shared_checker() -> IncrementalChecker:
 
 
 def summary(result):
+    # key=repr: a node-level violation has no path (None), which does not compare with str
     violations = sorted(((v.focus_node, v.result_path, v.value, v.message, v.severity)
-                         for v in result.report.violations), key=str)
+                         for v in result.report.violations), key=repr)
     return result.ok, result.report.conforms, result.inconsistencies, violations
 
 

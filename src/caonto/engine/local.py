@@ -1,7 +1,7 @@
 """SPARQL over the built dataset in-process, for the command line (pyoxigraph engine).
 
 The default graph is the union of all named graphs; without inference it is the union of
-the ontology and essay graphs only, the same rule the endpoint follows.
+the asserted graphs (ontology, essay, record), the same rule the endpoint follows.
 """
 
 from pathlib import Path
@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from caonto.engine.interface import QuerySyntaxError
-from caonto.namespaces import ASSERTED_GRAPHS, PREFIXES
+from caonto.namespaces import ASSERTED_GRAPHS, CAO, GRAPH_ESSAY, GRAPH_RECORD, PREFIXES
 
 # A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
 QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
@@ -85,3 +85,28 @@ def count_by_class_and_graph(store: ox.Store) -> tuple[dict[str, int], dict[str,
     per_class = {row["class"].value: (int(row["asserted"].value), int(row["total"].value))
                  for row in rows}
     return per_graph, per_class
+
+
+def count_record(store: ox.Store) -> dict[str, int]:
+    """The record at a glance: its statements, their sources, and the essay's claims it meets."""
+    row = next(iter(store.query(f"""
+        PREFIX cao: <{CAO}>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT
+          (COUNT(DISTINCT ?statement) AS ?statements)
+          (COUNT(DISTINCT ?sourced) AS ?sourced)
+          (COUNT(DISTINCT ?page) AS ?pages)
+          (COUNT(DISTINCT ?deprecated) AS ?deprecated)
+          (COUNT(DISTINCT ?discrepancy) AS ?discrepancies)
+          (COUNT(DISTINCT ?claim) AS ?claims)
+        WHERE {{
+          {{ GRAPH <{GRAPH_RECORD}> {{ ?statement a cao:RecordStatement .
+              OPTIONAL {{ ?statement dcterms:source ?page ; cao:quote ?quote . BIND (?statement AS ?sourced) }}
+              OPTIONAL {{ ?statement cao:deprecated true . BIND (?statement AS ?deprecated) }} }} }}
+          UNION {{ GRAPH <{GRAPH_RECORD}> {{ ?discrepancy a cao:Discrepancy . }} }}
+          UNION {{ GRAPH <{GRAPH_ESSAY}> {{ ?claim cao:statedIn ?sentence . }}
+                  FILTER EXISTS {{ GRAPH <{GRAPH_RECORD}> {{
+                    {{ ?s cao:statementSubject ?claim . }} UNION {{ ?d cao:essayClaim ?claim . }} }} }} }}
+        }}""")))
+    names = ("statements", "sourced", "pages", "deprecated", "discrepancies", "claims")
+    return {name: int(row[name].value) for name in names}
