@@ -63,9 +63,9 @@ def _asserted_classes(node: Node, vocabulary: Vocabulary, facts: AssertedFacts) 
 
 
 def _unknown_term(term: URIRef, as_class: bool | None, vocabulary: Vocabulary) -> str:
-    guess = vocabulary.nearest_term(term, as_class)
+    guesses = [show(g) for g in vocabulary.nearest_terms(term, as_class)]
     kind = {True: "class", False: "property", None: "term"}[as_class]
-    hint = f"did you mean {show(guess)}?" if guess is not None else \
+    hint = f"did you mean {' or '.join(guesses)}?" if guesses else \
         f"no defined {kind} is close; the ontology's terms are listed at {CAO}"
     return f"{show(term)} is not a {kind} the ontology defines: {hint}"
 

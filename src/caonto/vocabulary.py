@@ -31,14 +31,20 @@ def local_name(iri: Node) -> str:
     return str(iri).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def nearest(word: str, candidates: Iterable[URIRef]) -> URIRef | None:
-    """The candidate whose local name is closest to ``word`` (case ignored), if any is
-    close enough to be a likely misspelling; ties go to the smaller IRI."""
+def nearest_ones(word: str, candidates: Iterable[URIRef], n: int = 3) -> list[URIRef]:
+    """Up to ``n`` candidates whose local names are close enough to ``word`` (case
+    ignored) to be a likely misspelling, closest first; ties go to the smaller IRI."""
     by_name: dict[str, URIRef] = {}
     for candidate in sorted(candidates):
         by_name.setdefault(local_name(candidate).lower(), candidate)
-    match = difflib.get_close_matches(word.lower(), sorted(by_name), n=1, cutoff=0.5)
-    return by_name[match[0]] if match else None
+    return [by_name[m] for m in difflib.get_close_matches(word.lower(), sorted(by_name), n=n,
+                                                          cutoff=0.5)]
+
+
+def nearest(word: str, candidates: Iterable[URIRef]) -> URIRef | None:
+    """The closest of :func:`nearest_ones`, or None."""
+    found = nearest_ones(word, candidates, n=1)
+    return found[0] if found else None
 
 
 class Vocabulary:
@@ -65,10 +71,11 @@ class Vocabulary:
     def defines(self, term: URIRef) -> bool:
         return term in self.terms
 
-    def nearest_term(self, term: URIRef, as_class: bool | None = None) -> URIRef | None:
-        """The defined term nearest to ``term``: among classes, properties or all terms."""
+    def nearest_terms(self, term: URIRef, as_class: bool | None = None) -> list[URIRef]:
+        """Up to three defined terms nearest to ``term``, among classes, properties or all
+        terms, closest first."""
         pool = self.terms if as_class is None else (self.classes if as_class else self.properties)
-        return nearest(local_name(term), pool)
+        return nearest_ones(local_name(term), pool)
 
     def superclasses(self, cls: Node) -> set:
         """``cls`` and every class above it (subClassOf, equivalentClass), transitively."""
