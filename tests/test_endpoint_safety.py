@@ -153,9 +153,10 @@ def test_allowlist_lets_named_iris_through_and_still_refuses_others():
         check_remote_references("SELECT * { SERVICE <https://evil.example/sparql> {} }",
                                 allowed)
     with pytest.raises(QueryRefused):
-        check_remote_references("LOAD <file:///etc/passwd>", allowed)
+        check_remote_references("LOAD <file:///etc/passwd>", allowed, kind="update")
     with pytest.raises(QueryRefused):
-        check_remote_references("LOAD SILENT <http://127.0.0.1:9/x> INTO GRAPH <urn:g>")
+        check_remote_references("LOAD SILENT <http://127.0.0.1:9/x> INTO GRAPH <urn:g>",
+                                kind="update")
 
 
 def test_update_with_load_is_refused_by_the_engine(endpoint_dataset):

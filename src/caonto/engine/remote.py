@@ -122,8 +122,12 @@ class RemoteEngine:
     def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
               solutions_format: formats.Format | None = formats.DEFAULT[formats.SOLUTIONS],
               graph_format: formats.Format | None = formats.DEFAULT[formats.GRAPH],
-              timeout: float | None = None) -> Answer:
-        """Forward ``text`` and re-serialise at most ``max_rows`` rows (or triples)."""
+              timeout: float | None = None, base_iri: str | None = None,
+              internal: bool = False) -> Answer:
+        """Forward ``text`` and re-serialise at most ``max_rows`` rows (or triples).
+        ``base_iri`` resolves the query's relative IRIs (sent as a BASE the store sees)."""
+        if base_iri:
+            text = f"BASE <{base_iri}>\n{text}"
         result = self._evaluate(text, choice, timeout)
         if isinstance(result, bool):
             if solutions_format is None:
@@ -133,30 +137,28 @@ class RemoteEngine:
         if isinstance(result, ox.QuerySolutions):
             if solutions_format is None:
                 raise NotAcceptable("select")
-            body, count, truncated = capped_solutions(result, solutions_format, self.max_rows)
+            body, count, truncated = capped_solutions(result, solutions_format, self.max_rows,
+                                                      self.max_bytes)
             return Answer(body, solutions_format, "select", truncated, count)
         if graph_format is None:
             raise NotAcceptable("construct")
-        body, count, truncated = capped_triples(result, graph_format, self.max_rows)
+        body, count, truncated = capped_triples(result, graph_format, self.max_rows,
+                                                self.max_bytes)
         return Answer(body, graph_format, "graph", truncated, count)
 
     def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
                   timeout: float | None = None) -> tuple[list[str], list[tuple]]:
-        """Run a SELECT for Python callers (pages): variable names and rows of terms."""
+        """Run a SELECT for Python callers (pages): variable names and every row (the
+        remote answer is bounded by ``max_bytes``; past it the call fails, never cuts)."""
         result = self._evaluate(text, choice, timeout)
         if not isinstance(result, ox.QuerySolutions):
             raise EvaluationError("not a SELECT query")
         names = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            if len(rows) >= self.max_rows:
-                break
-            rows.append(tuple(solution[n] for n in names))
-        return names, rows
+        return names, [tuple(solution[n] for n in names) for solution in result]
 
     def update(self, text: str, timeout: float | None = None) -> None:
         """Forward a SPARQL Update. Raises RemoteError when no update endpoint is set."""
-        check_remote_references(text, self.allowlist)
+        check_remote_references(text, self.allowlist, kind="update")
         self._update(text, timeout)
 
     def replace_graphs(self, graphs: dict[str, bytes | None]) -> None:
