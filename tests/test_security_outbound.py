@@ -19,7 +19,6 @@ from caonto.engine.pool import QueryEngine
 from tests.conftest import REPOSITORY
 from tests.contrib_samples import TOKEN, TOKENS_SETTING
 
-
 # ---- the reported bypasses, over HTTP -------------------------------------------------------
 
 BYPASSES = [
