@@ -76,8 +76,8 @@ def read(text: str, kind: str = "query", allowed: frozenset[str] = frozenset(),
             elif node.name in ("DatasetClause", "UsingClause"):
                 names_dataset = True
                 keyword = "FROM" if node.name == "DatasetClause" else "USING"
-                target = node.get("default") if node.get("default") is not None \
-                    else node.get("named")
+                # CompValue.get answers the key itself for a missing key: test membership
+                target = node["default"] if "default" in node else node["named"]
                 _allow(keyword, _resolve(prologue, target), allowed, local=local_prefix)
     return Reading(names_dataset)
 

@@ -50,7 +50,8 @@ from caonto.engine.results import DEFAULT_MAX_BYTES
 log = logging.getLogger(__name__)
 
 PUBLIC, PAGES = "public", "pages"  # the two lanes: clients' queries, the server's own reads
-RESPAWN_ATTEMPTS = 5  # then the pool runs one worker short, and says so in the log
+RESPAWN_PAUSES = (1, 2, 4, 8, 10)  # seconds after each failed start; then the pool runs
+# one worker short, and says so in the log
 
 
 class SandboxUnavailable(EvaluationError):
@@ -198,17 +199,18 @@ class QueryEngine:
                              daemon=True).start()
 
     def _respawn(self, lane: str) -> None:
-        """Start a successor, trying RESPAWN_ATTEMPTS times with growing pauses; each
-        failure is logged, and so is giving up."""
-        for attempt in range(1, RESPAWN_ATTEMPTS + 1):
+        """Start a successor, once per RESPAWN_PAUSES entry at most, pausing that long
+        after each failure; each failure is logged, and so is giving up."""
+        attempts = len(RESPAWN_PAUSES)
+        for attempt, pause in enumerate(RESPAWN_PAUSES, start=1):
             if self._closed:
                 return
             try:
                 worker = self._await_ready(*self._start(), lane)
             except EvaluationError as error:
                 log.warning("starting a replacement query worker failed (attempt %d of %d): %s",
-                            attempt, RESPAWN_ATTEMPTS, error)
-                time.sleep(min(2 ** (attempt - 1), 10))
+                            attempt, attempts, error)
+                time.sleep(pause)
                 continue
             if self._closed:
                 worker.process.kill()
@@ -219,7 +221,7 @@ class QueryEngine:
             return
         self.respawn_failures += 1
         log.error("gave up replacing a query worker after %d attempts; the pool runs one "
-                  "worker short until restart", RESPAWN_ATTEMPTS)
+                  "worker short until restart", attempts)
 
     def worker_pids(self) -> list[int]:
         with self._all_lock:
