@@ -16,6 +16,7 @@ when the process could not start.
 """
 
 import json
+import logging
 import resource
 import socket
 import subprocess
@@ -123,6 +124,7 @@ def _child(conn: Connection, config: dict) -> None:
     if config.get("memory_mb"):
         limit = int(config["memory_mb"]) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # see caonto.engine.worker
     job, args = conn.recv()
     try:
         reply = _parse(*args) if job == "parse" else _update(*args)

@@ -12,6 +12,7 @@ they are (``ok``, ``rows``, ``done``, ``syntax``, ``refused``, ``notacceptable``
 
 import hashlib
 import json
+import logging
 import sys
 from collections import OrderedDict
 from multiprocessing.connection import Connection
@@ -170,6 +171,9 @@ def _worker_main(conn, config: dict) -> None:
             conn.send(("failed", str(error)))
             return
     _limit_memory(config.get("memory_mb", 0))
+    # rdflib logs a traceback for every integer literal too long to convert: a client could
+    # fill the log with them. The check does not need the values.
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     checker = Checker(frozenset(config.get("allowlist", ())), config.get("check", True))
     nquads, disk = config["nquads"], config.get("disk", "")
     if disk:  # the shared on-disk store (caonto.engine.disk_store) until a write needs a copy
