@@ -170,3 +170,21 @@ def test_thousands_of_distinct_large_queries_keep_memory_bounded(endpoint_datase
         grown_mib = (_rss_kib(server.pid) - before) / 1024
     print(f"server RSS grew by {grown_mib:.1f} MiB over 2000 distinct 48 KiB queries")
     assert grown_mib < 24
+
+
+def test_a_few_huge_rows_cannot_fill_a_worker(endpoint_dataset):
+    """60 rows of 4 MiB (240 MiB, held several times over while written) against a 600 MB
+    worker: serialisation stops at the byte cap, so the worker neither runs out of memory
+    nor hands the server more than the cap."""
+    from caonto.engine.pool import QueryEngine
+
+    huge = BIG_ROWS.replace("BIND(CONCAT(STR(?i), ?d, ?d) AS ?big)",
+                            "BIND(CONCAT(?d, ?d) AS ?e) BIND(CONCAT(?e, ?e) AS ?f) "
+                            "BIND(CONCAT(?f, ?f) AS ?g) BIND(CONCAT(?g, ?g) AS ?h) "
+                            "BIND(CONCAT(?h, ?h) AS ?k) BIND(CONCAT(?k, ?k) AS ?l) "
+                            "BIND(CONCAT(?l, ?l) AS ?m) BIND(CONCAT(?m, ?m) AS ?n) "
+                            "BIND(CONCAT(?n, ?n) AS ?o) BIND(CONCAT(STR(?i), ?o) AS ?big)")
+    with QueryEngine(endpoint_dataset, workers=1, timeout=60, worker_memory_mb=600,
+                     max_bytes=CAP) as engine:
+        answer = engine.query(huge)
+    assert answer.truncated and len(answer.body) <= CAP
