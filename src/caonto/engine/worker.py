@@ -24,7 +24,7 @@ from caonto import formats, sandbox
 from caonto.engine import disk_store, guard
 from caonto.engine.interface import DatasetChoice, QueryRefused, QuerySyntaxError
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
-from caonto.namespaces import GRAPH_INFERRED
+from caonto.namespaces import GRAPH_INFERRED, PREFIXES
 
 
 def _dataset_options(store: ox.Store, choice: DatasetChoice, reading: guard.Reading,
@@ -63,7 +63,7 @@ class Checker:
         if verdict is None:
             try:
                 verdict = guard.parse_in_deep_thread(guard.read, text, kind, self.allowed,
-                                                     base_iri=base_iri)
+                                                     base_iri=base_iri, prefixes=PREFIXES)
             except (QuerySyntaxError, QueryRefused) as error:
                 verdict = error
             self._verdicts[key] = verdict
