@@ -6,7 +6,8 @@ graph readers query. The update runs there with pyoxigraph; then each graph is c
 with what it held before. A change to the default graph, or to any graph that is not a
 contributed one, is refused (403); the changed contributed graphs are returned for the
 gateway to validate and store. ``LOAD`` and ``SERVICE`` are refused before anything runs:
-pyoxigraph would fetch their IRIs itself.
+pyoxigraph would fetch their IRIs itself. The server runs all of this in a sandboxed
+one-shot process (``caonto.contrib.isolated``), which has no network either.
 
 Cost: a copy and two scans of the whole dataset per update — fine at the essay's size;
 tracking the changes instead of comparing would make it proportional to the update.
@@ -16,9 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
-from rdflib import Graph
 
-from caonto.contrib.convert import from_oxigraph
 from caonto.contrib.storage import contributed_graph_name
 from caonto.engine.guard import check_remote_references
 from caonto.engine.interface import QueryRefused, QuerySyntaxError
@@ -57,14 +56,6 @@ def scratch_store(base: Callable[[ox.Store], None],
 
 def _where(graph) -> str:
     return "the default graph" if isinstance(graph, ox.DefaultGraph) else f"<{graph.value}>"
-
-
-def changed_graphs(store: ox.Store, text: str) -> dict[str, Graph | None]:
-    """Run ``text`` on ``store`` (changing it) and return the contributed graphs it changed:
-    IRI → new content, or None when the graph is now empty or gone. Raises as
-    :func:`changed_quads`."""
-    return {iri: from_oxigraph(quads) if quads else None
-            for iri, quads in changed_quads(store, text).items()}
 
 
 def changed_quads(store: ox.Store, text: str) -> dict[str, set[ox.Quad] | None]:

@@ -119,7 +119,7 @@ class QueryEngine:
             self._disk = str(prepare_disk_store(self.nquads))
         self.timeout = positive_seconds(timeout)
         self.max_rows, self.max_bytes, self.allowlist = max_rows, max_bytes, frozenset(allowlist)
-        self.queue_wait = max(0.0, float(queue_wait)) if math.isfinite(queue_wait) else 5.0
+        self.queue_wait = max(0.0, float(queue_wait))
         self._worker_config = json.dumps({
             "nquads": str(self.nquads), "memory_mb": worker_memory_mb, "disk": self._disk,
             "sandbox": bool(sandbox), "allowlist": sorted(self.allowlist),
