@@ -307,6 +307,15 @@ class QueryEngine:
             return reply[1], reply[2]
         raise self._failure(reply)
 
+    def check(self, text: str, kind: str = "query", base_iri: str | None = None) -> bool:
+        """Run only the query-level check (``caonto.engine.guard``) in a worker; whether
+        the text names its own dataset. Raises QuerySyntaxError or QueryRefused. For an
+        engine that evaluates elsewhere (a remote store) but must not parse in the server."""
+        reply = self._call("check", (text, kind, base_iri), self.timeout)
+        if reply[0] == "checked":
+            return reply[1]
+        raise self._failure(reply)
+
     def update(self, text: str, timeout: float | None = None) -> None:
         """Apply a SPARQL Update in one worker; once it succeeds every worker replays it.
 

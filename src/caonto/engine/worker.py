@@ -6,8 +6,8 @@ refuses itself the network (``caonto.sandbox``, unless the operator turned that 
 and caps its memory. Every text it is asked to run is first read by the query-level
 check (``caonto.engine.guard``), here rather than in the server, so that a slow or
 crashing parse costs only this process. Replies are tuples whose first item says what
-they are (``ok``, ``rows``, ``done``, ``syntax``, ``refused``, ``notacceptable``,
-``replay``, ``error``).
+they are (``ok``, ``rows``, ``done``, ``checked``, ``syntax``, ``refused``,
+``notacceptable``, ``replay``, ``error``).
 """
 
 import hashlib
@@ -153,6 +153,9 @@ def _answer(store, checker: Checker, operation: str, args: tuple, graphs_cache: 
         return _run(store, checker, *args, graphs_cache=graphs_cache)
     if operation == "solutions":
         return _solutions(store, checker, *args, graphs_cache=graphs_cache)
+    if operation == "check":  # the check alone, for an engine that evaluates elsewhere
+        text, kind, base_iri = args
+        return ("checked", checker.read(text, kind, base_iri).names_dataset)
     if operation == "update":
         checker.read(args[0], "update", None)
         graphs_cache.clear()
