@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser bench bench-scale
+.PHONY: help install serve test browser bench bench-scale mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,7 +38,16 @@ test: install $(VENV)/.installed-test browser ## lint, then the whole suite in f
 browser: ## install headless Chromium for the browser tests (Debian, as root)
 	@scripts/install-browser.sh
 
+# Mutation testing (mutmut) of the modules that guard data and safety, against their fast
+# tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
+mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
+	$(BIN)/python -m pytest benchmarks -q -p no:randomly
 	$(BIN)/python -m benchmarks.run
 
 bench-scale: install $(VENV)/.installed-test ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG

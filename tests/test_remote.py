@@ -106,6 +106,12 @@ def test_select_is_rewritten_in_the_negotiated_format(engine):
     assert lines[1].startswith("https://w3id.org/caonto/id/state-")
 
 
+def test_caontos_prefixes_are_predeclared_for_the_remote_store_too(engine):
+    answer = engine.query("SELECT ?s WHERE { ?s a cao:State } ORDER BY ?s LIMIT 1",
+                          solutions_format=fmt.BY_NAME["csv"])
+    assert answer.body.decode().splitlines()[1].startswith("https://w3id.org/caonto/id/state-")
+
+
 def test_row_cap_truncates_and_says_so(engine):
     answer = engine.query("SELECT * WHERE { ?s ?p ?o }", solutions_format=fmt.BY_NAME["json"])
     assert answer.truncated and answer.count == 50
@@ -231,3 +237,13 @@ def test_the_remote_engine_checks_queries_in_sandboxed_workers(engine, canary):
         engine.query("ASK " + "{" * 6000 + "}" * 6000)
     assert canary.connections() == 0
     assert engine._checker.worker_pids()  # the parse ran there, not in this process
+
+
+def test_a_construct_over_the_cap_is_truncated_and_says_so(engine):
+    answer = engine.query("CONSTRUCT WHERE { ?s ?p ?o }", graph_format=fmt.BY_NAME["ntriples"])
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
+    assert answer.form == "graph" and answer.truncated
+    assert answer.count == len(triples) == 50
+    small = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/Summit> } "
+                         "LIMIT 2", graph_format=fmt.BY_NAME["ntriples"])
+    assert not small.truncated and small.count == 2

@@ -110,7 +110,7 @@ def _region(r: int, rng: random.Random, sentence_base: int):
         a((border, _iri(CAO + "borderOf"), right))
         a((border, _iri(CAO + "borderLength"), qv))
         a((qv, _iri(CAO + "numericValue"), _lit(str(100 + rng.randrange(3000)),
-                                                datatype=XSD + "decimal")))
+                                                datatype=XSD + "integer")))
         i((left, _iri(CAO + "sharesBorderWith"), right))
         i((right, _iri(CAO + "sharesBorderWith"), left))
         i((border, t, _iri(CAO + "Place")))

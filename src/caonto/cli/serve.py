@@ -4,6 +4,9 @@ development server, never debug mode).
 ``--processes N`` (N > 1) runs N copies of the server on one port (SO_REUSEPORT; the
 kernel spreads connections): Flask and waitress then use more than one CPU, at the cost
 of one query-worker pool, and so one copy of the data per worker, in each process.
+It is for read-only servers: each process keeps its own copy of the contributed graphs,
+so a write through one would not be seen by the others, and only one may hold the
+contributions directory. With tokens configured, ``serve`` refuses ``--processes``.
 """
 
 import argparse
@@ -15,6 +18,7 @@ import sys
 
 import waitress
 
+from caonto.cli.exits import UNUSABLE
 from caonto.web import create_app
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -109,6 +113,13 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in _LOOPBACK:
         print(f"caonto serve: listening on {args.host}, beyond this machine", file=sys.stderr)
     processes = args.processes or args.settings.processes
+    if processes > 1 and (args.settings.tokens or args.settings.tokens_file):
+        print(f"caonto serve: --processes {processes} (CAONTO_PROCESSES) cannot be used with "
+              "writes on (CAONTO_TOKENS / CAONTO_TOKENS_FILE): each process would keep its "
+              "own copy of the contributed graphs, and only one may hold the contributions "
+              "directory. Serve writes from one process (--processes 1), or run read-only "
+              "without tokens.", file=sys.stderr)
+        return UNUSABLE
     if processes > 1:
         return _serve_many(args, processes)
     return _serve_one(args, reuse_port=args._reuse_port)

@@ -42,6 +42,7 @@ from caonto.engine.interface import (
     QueryTimeout,
 )
 from caonto.engine.pool import QueryEngine
+from caonto.engine.prefixes import declarations_for
 from caonto.engine.results import (
     DEFAULT_MAX_BYTES,
     capped_solutions,
@@ -262,7 +263,8 @@ class RemoteEngine:
         protocol = choice.default_graphs is not None or choice.named_graphs is not None
         # The query's own FROM / FROM NAMED define its dataset unless the protocol's do.
         dataset = [] if names_dataset and not protocol else self._dataset(choice)
-        return self._send(text, dataset, self._bounded(timeout))
+        # the remote store does not predeclare caonto's prefixes: declare the ones used
+        return self._send(declarations_for(text) + text, dataset, self._bounded(timeout))
 
     def _send(self, text: str, dataset: list, timeout: float):
         """POST the query; a bool, QuerySolutions or a list of triples."""

@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from caonto import formats, sandbox
 from caonto.engine import disk_store, guard
 from caonto.engine.interface import DatasetChoice, QueryRefused, QuerySyntaxError
+from caonto.engine.prefixes import PREDECLARED
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
 from caonto.namespaces import GRAPH_INFERRED, PREFIXES
 
@@ -81,7 +82,7 @@ def _run(store: ox.Store, checker: Checker, text: str, choice: DatasetChoice,
          graphs_cache: dict):
     solutions_name, graph_name = format_names
     reading = checker.read(text, "query", base_iri)
-    result = store.query(text, base_iri=base_iri,
+    result = store.query(text, base_iri=base_iri, prefixes=PREDECLARED,
                          **_dataset_options(store, choice, reading, graphs_cache))
     if isinstance(result, ox.QueryBoolean):
         if solutions_name is None:
@@ -104,7 +105,7 @@ def _run(store: ox.Store, checker: Checker, text: str, choice: DatasetChoice,
 def _solutions(store, checker: Checker, text, choice, base_iri, graphs_cache):
     """Every row of a SELECT, for the server's own callers (pages, labels): never cut."""
     reading = checker.read(text, "query", base_iri)
-    result = store.query(text, base_iri=base_iri,
+    result = store.query(text, base_iri=base_iri, prefixes=PREDECLARED,
                          **_dataset_options(store, choice, reading, graphs_cache))
     if not isinstance(result, ox.QuerySolutions):
         return ("error", "not a SELECT query")

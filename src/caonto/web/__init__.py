@@ -12,16 +12,16 @@ a remote store) starts with the app. Blueprints:
 - ``contrib``     — writes: SPARQL Update and the Graph Store Protocol
 """
 
-import hashlib
 from pathlib import Path
 
 from flask import Flask, request
 
 from caonto import config
-from caonto.build import build_dataset
+from caonto.build import build_dataset, freeze
 from caonto.contrib.auth import load_tokens
 from caonto.engine.factory import open_engine
 from caonto.engine.pool import default_workers
+from caonto.resources import build_dir
 from caonto.web import assets, contrib, dereference, discovery, sparql, views
 from caonto.web.errors import ApiError, register_error_handlers
 from caonto.web.fairness import ClientSlots
@@ -40,12 +40,15 @@ OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 def _served_dataset(settings: config.Settings) -> ServedDataset:
-    if settings.dataset:
-        path = Path(settings.dataset)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return ServedDataset(path, settings.dataset_version or "dev", digest)
-    built = build_dataset(settings=settings)
-    return ServedDataset(built.nquads, settings.dataset_version or built.version, built.sha256)
+    """The dataset to serve, frozen (``caonto.build.freeze``): the engine, the write path
+    and the dumps all read the same bytes, whose checksum is computed from them."""
+    if settings.dataset:  # someone else's file: it may be rewritten in place, so copy it
+        source, version, ours = Path(settings.dataset), settings.dataset_version or "dev", False
+    else:
+        built = build_dataset(settings=settings)
+        source, version, ours = built.nquads, settings.dataset_version or built.version, True
+    path, digest = freeze(source, build_dir(settings) / "served", link=ours)
+    return ServedDataset(path, version, digest)
 
 
 def _open_cors_for_reads(response):

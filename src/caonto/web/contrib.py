@@ -27,7 +27,7 @@ from rdflib import Graph
 
 from caonto import formats as fmt
 from caonto.contrib import isolated
-from caonto.contrib.auth import AuthError, Tokens
+from caonto.contrib.auth import AuthError, Tokens, Writer
 from caonto.contrib.convert import fresh_blank_nodes, from_oxigraph, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
@@ -42,6 +42,10 @@ from caonto.contrib.storage import (
     GraphStorage,
     contributed_graph_name,
     log_graph,
+)
+from caonto.contrib.update import (
+    UpdateError,
+    with_protocol_dataset,
 )
 from caonto.engine.interface import (
     EngineBusy,
@@ -110,9 +114,9 @@ def _state() -> ContribState:
 
 # ---- shared request handling ------------------------------------------------------------
 
-def _contributor() -> str:
+def _writer() -> Writer:
     try:
-        return _state().tokens.contributor(request.headers.get("Authorization"))
+        return _state().tokens.writer(request.headers.get("Authorization"))
     except AuthError as error:
         headers = {"WWW-Authenticate": error.challenge} if error.challenge else {}
         raise ApiError(error.status, error.message,
@@ -124,11 +128,12 @@ def _dry_run() -> bool:
             or request.headers.get(DRY_RUN_HEADER, "").lower() in _TRUE)
 
 
-def _submit(plan, contributor: str, created_status: int = 201) -> Response:
+def _submit(plan, writer: Writer, created_status: int = 201) -> Response:
     """Run ``plan`` through the gateway: ``created_status`` when it created a graph
     (the Graph Store Protocol's 201; SPARQL Update answers 200), else 200."""
     try:
-        outcome = _state().gateway.submit(plan, contributor, dry_run=_dry_run())
+        outcome = _state().gateway.submit(plan, writer.iri, dry_run=_dry_run(),
+                                          maintainer=writer.maintainer)
     except WriteRefused as error:
         raise ApiError(error.status, error.message,
                        {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
@@ -136,7 +141,8 @@ def _submit(plan, contributor: str, created_status: int = 201) -> Response:
         return _rejection(rejected)
     except OSError as error:
         current_app.logger.error("contribution not stored: %s", error)
-        raise ApiError(503, "the write could not be stored on disk, so it was not "
+        raise ApiError(503, "the write could not be stored on disk "
+                            f"({error.strerror or 'input/output error'}), so it was not "
                             "accepted; try again later", "Service Unavailable") from None
     return _success(outcome, created_status if outcome.created and not outcome.dry_run
                     else 200)
@@ -151,36 +157,48 @@ def _success(outcome: Outcome, status: int) -> Response:
     lines = [("Dry run: valid, nothing stored." if outcome.dry_run else "Stored.")
              if outcome.changed else "No contributed graph changed."]
     for entry in summary["graphs"]:
-        state = "deleted" if entry["deleted"] else f"{entry['triples']} triples"
+        state = f"{entry['added']} triples added, {entry['removed']} removed" + (
+            "; the graph is deleted" if entry["deleted"] else "")
         lines.append(f"  {verb} <{entry['graph']}>: {state}")
     if outcome.changed:
         lines.append(f"  inferred graph: {outcome.inferred_triples} triples")
+    if outcome.leans_on:
+        lines.append("  It passes thanks to other contributors' graphs; if they change, "
+                     "it may stop passing:")
+        lines += [f"    <{d.graph}>{_by(d)} gives {d.triple}  (needed by {d.focus}: "
+                  f"{d.message})" for d in outcome.leans_on]
     return Response("\n".join(lines) + "\n", status, content_type="text/plain; charset=utf-8")
 
 
+def _by(dependency) -> str:
+    return f" (by <{dependency.creator}>)" if dependency.creator else ""
+
+
 def _rejection(rejected: Rejected) -> Response:
-    """422 with the SHACL report: JSON, Turtle (the sh:ValidationReport) or readable text."""
+    """422 with the report: JSON, Turtle (an sh:ValidationReport) or readable text, each
+    with the same findings (``ValidationReport``: violations first, warnings apart)."""
     result = rejected.result
-    # Violations first: the warnings that follow may be about data already served.
-    report = replace(result.report, violations=sorted(
-        result.report.violations, key=lambda v: v.severity != "Violation"))
-    message = "The contribution was not stored: the dataset with it " + (
-        "is inconsistent with the ontology." if result.inconsistencies
-        else "does not conform to the shapes.")
+    report = replace(result.report, inconsistencies=result.inconsistencies)
+    if rejected.dependents:
+        message = ("The contribution was not stored: other graphs depend on triples it "
+                   "removes. " + " ".join(
+                       f"<{d.graph}>{_by(d)} needs {d.triple} ({d.focus}: {d.message})"
+                       for d in rejected.dependents))
+    else:
+        message = "The contribution was not stored: the dataset with it " + (
+            "is inconsistent with the ontology." if result.inconsistencies
+            else "does not conform to the shapes.")
     accept = request.headers.get("Accept", "")
     if wants_json():
         body = {"status": 422, "error": "Unprocessable Content", "message": message,
-                **json.loads(report.to_json()),
-                "inconsistencies": result.inconsistencies}
+                "dependents": [d.to_json() for d in rejected.dependents],
+                **json.loads(report.to_json())}
         return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
                         content_type="application/json")
-    if "text/turtle" in accept and not result.inconsistencies:
+    if "text/turtle" in accept:
         return Response(report.to_turtle(), 422, content_type="text/turtle; charset=utf-8")
-    text = [message, ""]
-    text += [f"Inconsistent: {m}" for m in result.inconsistencies]
-    if not result.inconsistencies:
-        text.append(report.to_text())
-    return Response("\n".join(text) + "\n", 422, content_type="text/plain; charset=utf-8")
+    return Response(f"{message}\n\n{report.to_text()}\n", 422,
+                    content_type="text/plain; charset=utf-8")
 
 
 def _protected_message(iri: str) -> str:
@@ -202,28 +220,33 @@ def _writable_graph(iri: str) -> str:
 # ---- SPARQL 1.1 Update ------------------------------------------------------------------
 
 def _update_text() -> str:
+    """The update, with the protocol's using-graph-uri / using-named-graph-uri applied:
+    from the query string for a direct POST, from the form for a form POST."""
     content_type = (request.mimetype or "").lower()
     if content_type == "application/sparql-update":
         try:
-            return request.get_data().decode("utf-8")
+            text = request.get_data().decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "the update is not valid UTF-8") from None
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for unsupported in ("using-graph-uri", "using-named-graph-uri"):
-            if unsupported in request.form:
-                raise ApiError(400, f"'{unsupported}' is not supported; put USING clauses "
-                                    "in the update text")
+        params = request.args
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values = request.form.getlist("update")
         if len(values) != 1:
             raise ApiError(400, f"give exactly one 'update' parameter (got {len(values)})")
-        return values[0]
-    raise ApiError(415, "send the update as application/sparql-update, or as the form "
-                        "field 'update' (application/x-www-form-urlencoded)")
+        text, params = values[0], request.form
+    else:
+        raise ApiError(415, "send the update as application/sparql-update, or as the form "
+                            "field 'update' (application/x-www-form-urlencoded)")
+    try:
+        return with_protocol_dataset(text, params.getlist("using-graph-uri"),
+                                     params.getlist("using-named-graph-uri"))
+    except UpdateError as error:
+        raise ApiError(error.status, error.message) from None
 
 
 @blueprint.post("/update")
 def update() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     text = _update_text()
     nquads = _state().nquads
 
@@ -236,7 +259,7 @@ def update() -> Response:
             raise WriteRefused(reply[1], reply[2])
         return {iri: _from_ntriples(data) if data else None for iri, data in reply[1].items()}
 
-    return _submit(plan, contributor, created_status=200)
+    return _submit(plan, writer, created_status=200)
 
 
 def _isolated(job: str, args: tuple):
@@ -345,19 +368,19 @@ def _write_target() -> str:
 
 @blueprint.put("/store")
 def store_put() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
     content = _body_graph(iri)
-    return _submit(lambda snapshot: {iri: content}, contributor)
+    return _submit(lambda snapshot: {iri: content}, writer)
 
 
 @blueprint.post("/store")
 def store_post() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     if not request.args:  # POST to the store itself: a new graph, named by the server
         iri = CONTRIB_GRAPH_PREFIX + uuid.uuid4().hex
         content = _body_graph(iri)
-        response = _submit(lambda snapshot: {iri: content}, contributor)
+        response = _submit(lambda snapshot: {iri: content}, writer)
         if response.status_code == 201:
             response.headers["Location"] = f"{site_root()}store?graph={iri}"
         return response
@@ -370,12 +393,12 @@ def store_post() -> Response:
         merged += content
         return {iri: merged}
 
-    return _submit(merge, contributor)
+    return _submit(merge, writer)
 
 
 @blueprint.delete("/store")
 def store_delete() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
 
     def drop(snapshot: Snapshot) -> dict:
@@ -383,4 +406,4 @@ def store_delete() -> Response:
             raise WriteRefused(404, f"there is no contributed graph <{iri}>")
         return {iri: None}
 
-    return _submit(drop, contributor)
+    return _submit(drop, writer)

@@ -1,11 +1,17 @@
 """What a resource's page and data document say about it, read from the store by SPARQL.
 
 A fact is one triple touching the resource (outgoing or incoming). It is *asserted* when
-it is in any graph but ``caog:inferred``, *inferred* when it is only there. Its
+it is in any graph but ``caog:inferred``, *inferred* when it is only there, and
+*contributed* when only contributed graphs (``caog:contrib/…``) assert it: pages mark it
+so, and never show it as the resource's own definition. Its
 provenance is the essay sentences reached by ``cao:statedIn`` from the resource itself
 (outgoing facts) or from the other node of the triple (when that node is a fact object:
-a border, an aid transfer, an assessment ...). Curator notes are those about the
-resource, attached to it, or concerning a sentence shown on the page.
+a border, an aid transfer, an assessment ...); a fact with neither, such as
+``kazakhstan sharesBorderWith kyrgyzstan``, takes the sentences of a fact object linking
+both its ends (the border). Curator notes are those about the resource, attached to it,
+or concerning a sentence shown on the page. A fact in a contributed graph carries that
+graph, who contributed it and when (from ``caog:contrib-log``), and the
+``dcterms:source`` its nodes cite there.
 
 Queries go through a ``Select``: a function from SELECT text to rows (dicts of variable
 name to pyoxigraph term or None). The server passes one backed by its query engine
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from caonto.namespaces import CAO, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
+from caonto.namespaces import CAO, CAOG, CONTRIB_GRAPH_PREFIX, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
 from caonto.web.iris import iri_ref
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -35,6 +41,8 @@ _STATED_IN = str(CAO.statedIn)
 _MENTIONS = str(CAO.mentions)
 _WIKIDATA = str(WD)
 _INFERRED = str(GRAPH_INFERRED)
+_CONTRIB_LOG = str(CAOG["contrib-log"])
+_SOURCE = "http://purl.org/dc/terms/source"
 _ROW_LIMIT = 2000  # a class page lists its instances; nothing here has more
 
 
@@ -72,6 +80,17 @@ class Fact:
     value: Value
     inferred: bool
     sentences: tuple[str, ...] = ()  # sentence IRIs, details in Description.sentences
+    contributed: bool = False  # asserted by contributed graphs only
+    contributed_in: tuple[str, ...] = ()  # contributed graphs holding it (Description.contributions)
+    cited: tuple[str, ...] = ()  # the dcterms:source its nodes give in those graphs
+
+
+@dataclass(frozen=True)
+class Contribution:
+    graph: str
+    contributors: tuple[str, ...]
+    created: str  # xsd:dateTime lexical forms
+    modified: str
 
 
 @dataclass
@@ -86,6 +105,7 @@ class Description:
     wikidata: list[str] = field(default_factory=list)
     sentences: dict[str, Sentence] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
+    contributions: dict[str, Contribution] = field(default_factory=dict)
 
     def notes_for(self, sentence_iri: str) -> list[Note]:
         return [n for n in self.notes if sentence_iri in n.sentences]
@@ -128,6 +148,11 @@ def _is_inferred(graphs: set[str]) -> bool:
     return graphs == {_INFERRED}
 
 
+def _is_contributed(graphs: set[str]) -> bool:
+    asserting = graphs - {_INFERRED}
+    return bool(asserting) and all(g.startswith(CONTRIB_GRAPH_PREFIX) for g in asserting)
+
+
 def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
     """Facts of the blank nodes hanging off ``iri`` (quantities, amounts), one level deep."""
     rows = _select(select, f"""SELECT ?b ?p ?o ?g WHERE {{
@@ -151,6 +176,51 @@ def _sentences_of(select: Select, iri: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for row in rows:
         found.setdefault(row["n"].value, set()).add(row["sentence"].value)
+    return found
+
+
+def _bridging_sentences(select: Select, iri: str) -> dict[str, set[str]]:
+    """For each node an asserted fact of ``iri`` points at: the sentences of a fact object
+    that links both (the border behind ``sharesBorderWith``)."""
+    rows = _select(select, f"""SELECT DISTINCT ?o ?sentence WHERE {{
+        GRAPH ?g1 {{ {iri_ref(iri)} ?p ?o }} FILTER(isIRI(?o) && ?g1 != <{_INFERRED}>)
+        GRAPH ?g2 {{ ?n ?x {iri_ref(iri)} }} GRAPH ?g3 {{ ?n ?y ?o }}
+        GRAPH ?g4 {{ ?n <{_STATED_IN}> ?sentence }}
+    }} LIMIT {_ROW_LIMIT}""")
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["o"].value, set()).add(row["sentence"].value)
+    return found
+
+
+def _contributions(select: Select, graphs: set[str]) -> dict[str, Contribution]:
+    if not graphs:
+        return {}
+    values = " ".join(f"<{g}>" for g in sorted(graphs))
+    rows = _select(select, f"""SELECT ?graph
+        (GROUP_CONCAT(DISTINCT STR(?who); separator=" ") AS ?contributors)
+        (MIN(STR(?c)) AS ?created) (MAX(STR(?m)) AS ?modified) WHERE {{
+        VALUES ?graph {{ {values} }}
+        GRAPH <{_CONTRIB_LOG}> {{ ?graph <http://www.w3.org/ns/prov#wasAttributedTo> ?who ;
+            <http://purl.org/dc/terms/created> ?c ; <http://www.w3.org/ns/prov#generatedAtTime> ?m }}
+    }} GROUP BY ?graph""")
+    return {row["graph"].value: Contribution(
+        row["graph"].value, tuple(sorted(row["contributors"].value.split())),
+        row["created"].value, row["modified"].value) for row in rows}
+
+
+def _cited_sources(select: Select, iri: str) -> dict[tuple[str, str], set[str]]:
+    """(node, contributed graph) -> the dcterms:source it gives there, for ``iri`` and the
+    nodes next to it."""
+    rows = _select(select, f"""SELECT DISTINCT ?n ?g ?source WHERE {{
+        {{ BIND({iri_ref(iri)} AS ?n) }} UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} }}
+        UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} }}
+        GRAPH ?g {{ ?n <{_SOURCE}> ?source }}
+        FILTER(STRSTARTS(STR(?g), "{CONTRIB_GRAPH_PREFIX}"))
+    }} LIMIT {_ROW_LIMIT}""")
+    found: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        found.setdefault((row["n"].value, row["g"].value), set()).add(row["source"].value)
     return found
 
 
@@ -215,11 +285,21 @@ def describe(select: Select, iri: str) -> Description:
     blanks = _blank_facts(select, iri)
     sentences_of = _sentences_of(select, iri)
     own = sentences_of.get(iri, set())
+    bridging = _bridging_sentences(select, iri)
+    contributed_graphs = {g for graphs in (*outgoing.values(), *incoming.values()) for g in graphs
+                   if g.startswith(CONTRIB_GRAPH_PREFIX)}
+    cited = _cited_sources(select, iri) if contributed_graphs else {}
+
+    def provenance(graphs: set[str], *nodes: str) -> dict:
+        mine = tuple(sorted(g for g in graphs if g.startswith(CONTRIB_GRAPH_PREFIX)))
+        sources = {src for g in mine for n in nodes for src in cited.get((n, g), ())}
+        return {"contributed_in": mine, "cited": tuple(sorted(sources))}
 
     for (predicate, value), graphs in outgoing.items():
         inferred = _is_inferred(graphs)
+        contributed = _is_contributed(graphs)
         if predicate == _RDF_TYPE:
-            result.types.append(Fact(predicate, value, inferred))
+            result.types.append(Fact(predicate, value, inferred, contributed=contributed))
         elif predicate == _STATED_IN:
             result.stated_in.append(value.text)
         elif predicate in _NAME_PREDICATES:
@@ -230,13 +310,18 @@ def describe(select: Select, iri: str) -> Description:
             if value.kind == "bnode":
                 value = Value("bnode", value.text, facts=blanks.get(value.text, ()))
             linked = sentences_of.get(value.text, set()) if value.kind != "literal" else set()
-            result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked))))
+            if not (own | linked) and not inferred:
+                linked = bridging.get(value.text, set())
+            result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked)),
+                                        contributed, **provenance(graphs, iri, value.text)))
     for (predicate, value), graphs in incoming.items():
         if predicate == _MENTIONS:
             result.mentioned_in.append(value.text)
             continue
         sentences = tuple(sorted(sentences_of.get(value.text, set())))
-        result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences))
+        result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences,
+                                    _is_contributed(graphs), **provenance(graphs, value.text)))
+    result.contributions = _contributions(select, contributed_graphs)
 
     for record in _records_in(result):
         if record.startswith(_WIKIDATA) and record not in result.wikidata:

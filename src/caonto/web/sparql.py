@@ -4,7 +4,9 @@ GET ``?query=``, POST form (``application/x-www-form-urlencoded``) and POST dire
 (``application/sparql-query``); ``default-graph-uri`` / ``named-graph-uri``; results by
 Accept (q-values) or ``format=``; ``inference=false`` hides the inferred graph;
 ``timeout=`` may lower (never raise) the server's limit. GET without a query answers the
-service description. Updates belong to ``/update`` and are refused here.
+service description. Updates belong to ``/update`` and are refused here, saying so.
+caonto's prefixes are predeclared (``caonto.engine.prefixes``); a query using any other
+prefix without declaring it is told which, and the PREFIX line to add.
 
 Every parameter is checked before the engine sees it: graph IRIs must be IRIs, the
 timeout a positive finite number. Relative IRIs in a query resolve against this
@@ -13,6 +15,7 @@ service's IRI. Each client address runs at most CAONTO_CLIENT_QUERIES queries at
 """
 
 import math
+import urllib.parse
 
 from flask import Blueprint, Response, request
 
@@ -26,6 +29,7 @@ from caonto.engine.interface import (
     QuerySyntaxError,
     QueryTimeout,
 )
+from caonto.engine.prefixes import missing_prefix_message, sparql_tokens, undeclared
 from caonto.web.discovery import service_description_response
 from caonto.web.errors import ApiError, syntax_error
 from caonto.web.fairness import ClientBusy
@@ -39,6 +43,31 @@ blueprint = Blueprint("sparql", __name__)
 QUERY_TYPE, FORM_TYPE, UPDATE_TYPE = ("application/sparql-query",
                                       "application/x-www-form-urlencoded",
                                       "application/sparql-update")
+UPDATE_HERE = ("SPARQL Update is not accepted at /sparql, which only answers queries; POST "
+               f"it to /update (as {UPDATE_TYPE}, or the form field 'update') with a token")
+_UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE",
+                    "ADD", "WITH"}
+
+
+def _is_update(text: str) -> bool:
+    """Whether ``text`` reads as a SPARQL Update: its first keyword after the prologue."""
+    tokens = sparql_tokens(text)
+    i = 0
+    while i < len(tokens) and tokens[i][1].upper() in ("PREFIX", "BASE"):
+        i += 3 if tokens[i][1].upper() == "PREFIX" else 2
+    return i < len(tokens) and tokens[i][0] == "word" and tokens[i][1].upper() in _UPDATE_KEYWORDS
+
+
+def _syntax_error(text: str, parser_message: str) -> ApiError:
+    """The parser's error, or what most likely caused it: a prefix nobody declared, or an
+    update sent to the query endpoint."""
+    missing = undeclared(text)
+    if missing:
+        return ApiError(400, missing_prefix_message(missing), "Malformed query",
+                        prefixes=missing, parser=parser_message)
+    if _is_update(text):
+        return ApiError(400, UPDATE_HERE, "Malformed query", parser=parser_message)
+    return syntax_error(parser_message)
 
 
 def _single(values: list[str], name: str) -> str | None:
@@ -47,21 +76,33 @@ def _single(values: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
+def _require_utf8(encoded: bytes, where: str) -> None:
+    """400 unless every percent-decoded parameter is UTF-8 (Werkzeug would quietly put
+    U+FFFD in place of the bad bytes, and the query would run on altered text)."""
+    try:
+        urllib.parse.parse_qsl(encoded.decode("ascii", "replace"), keep_blank_values=True,
+                               encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, f"the {where} is not UTF-8 once percent-decoded: {error}") from None
+
+
 def _read_request() -> tuple[str | None, object]:
     """The query text (None when absent) and the multi-dict holding the other parameters."""
     limit = state().settings.max_request_bytes
     if len(request.query_string) > limit:
         raise ApiError(414, f"the query string is longer than {limit} bytes; POST the query")
+    _require_utf8(request.query_string, "query string")
     if request.method in ("GET", "HEAD"):
         params = request.args
         if "update" in params:
-            raise ApiError(400, "SPARQL Update is not accepted at /sparql; POST it to /update")
+            raise ApiError(400, UPDATE_HERE)
         return _single(params.getlist("query"), "query"), params
     mimetype = request.mimetype
     if mimetype == FORM_TYPE:
-        params = request.form  # Werkzeug raises 413 past MAX_CONTENT_LENGTH
+        _require_utf8(request.get_data(), "form body")  # 413 past MAX_CONTENT_LENGTH
+        params = request.form
         if "update" in params:
-            raise ApiError(400, "SPARQL Update is not accepted at /sparql; POST it to /update")
+            raise ApiError(400, UPDATE_HERE)
         text = _single(params.getlist("query"), "query")
         if text is None:
             raise ApiError(400, "the form has no 'query' field")
@@ -73,9 +114,10 @@ def _read_request() -> tuple[str | None, object]:
             return request.get_data(cache=False).decode("utf-8"), request.args
         except UnicodeDecodeError as error:
             raise ApiError(400, f"the query body is not UTF-8: {error}") from None
-    hint = " (updates go to /update)" if mimetype == UPDATE_TYPE else ""
+    if mimetype == UPDATE_TYPE:
+        raise ApiError(415, UPDATE_HERE, headers={"Accept-Post": f"{QUERY_TYPE}, {FORM_TYPE}"})
     raise ApiError(415, f"POST a query as {QUERY_TYPE} or {FORM_TYPE}, "
-                        f"not {mimetype or 'no Content-Type'}{hint}",
+                        f"not {mimetype or 'no Content-Type'}",
                    headers={"Accept-Post": f"{QUERY_TYPE}, {FORM_TYPE}"})
 
 
@@ -145,12 +187,14 @@ def query() -> Response:
     except ClientBusy as error:
         raise ApiError(503, str(error), headers={"Retry-After": "5"}) from None
     except QuerySyntaxError as error:
-        raise syntax_error(str(error)) from None
+        raise _syntax_error(text, str(error)) from None
     except QueryRefused as error:
         raise ApiError(400, str(error), "Refused") from None
     except NotAcceptable as error:
         raise _not_acceptable(error.form) from None
-    except (QueryTimeout, EngineBusy) as error:
+    except QueryTimeout as error:  # the same query would overrun again: no Retry-After
+        raise ApiError(503, str(error)) from None
+    except EngineBusy as error:  # every worker busy: a retry soon may well succeed
         raise ApiError(503, str(error), headers={"Retry-After": "5"}) from None
     except EvaluationError as error:
         raise ApiError(500, f"query evaluation failed: {error}") from None
