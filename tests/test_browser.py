@@ -167,6 +167,55 @@ def test_search_from_the_home_page_in_kazakh(server, browser, typed):
     assert "Қазақстан" in first.text
 
 
+# The network query's answer replaced by one naming hostile IRIs, and a record of every
+# Content-Security-Policy violation; injected before any page script runs.
+_HOSTILE_ANSWER = {"head": {"vars": []}, "results": {"bindings": [
+    {"row": {"value": "node"}, "node": {"value": "javascript:alert(1)//"},
+     "nodeLabel": {"value": "Hostile state"}, "kind": {"value": "https://w3id.org/caonto/def/State"}},
+    {"row": {"value": "node"}, "node": {"value": KAZAKHSTAN}, "nodeLabel": {"value": "Kazakhstan"},
+     "kind": {"value": "https://w3id.org/caonto/def/State"}},
+    {"row": {"value": "relation"}, "link": {"value": "data:text/html;base64,PHNjcmlwdD4="},
+     "linkLabel": {"value": "Hostile relation"}, "a": {"value": "javascript:alert(1)//"},
+     "b": {"value": KAZAKHSTAN}},
+]}}
+_WATCH = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(
+  e.violatedDirective + " " + e.blockedURI));
+const realFetch = window.fetch;
+window.fetch = (url, options) => String(options && options.body).includes("relations+network")
+  ? Promise.resolve(new Response(JSON.stringify(HOSTILE),
+      { headers: { "Content-Type": "application/sparql-results+json" } }))
+  : realFetch(url, options);
+"""
+
+
+def test_the_picture_links_no_hostile_iri_and_no_page_breaks_the_policy(server, browser,
+                                                                         ui_assets):
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    injected = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": _WATCH.replace("HOSTILE", json.dumps(_HOSTILE_ANSWER))})
+    try:
+        browser.get(server + "?lang=en")
+        rows = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.relation") or False,
+                     "the relations table was not filled")
+        assert "Hostile relation" in rows[0].text  # shown, as text
+        hostile_links = browser.execute_script(
+            "return [...document.querySelectorAll('a')].map(a => a.getAttribute('href') || '')"
+            ".filter(h => /^\\s*(javascript|data):/i.test(h))")
+        assert hostile_links == []
+        assert browser.execute_script("return window.cspViolations") == []
+        browser.get(server + "sparql")
+        _wait(browser, lambda d: d.execute_script("return !!window.caontoYasgui"),
+              "YASGUI did not start")
+        browser.get(server + "page/id/kazakhstan")
+        assert browser.execute_script("return window.cspViolations") == []
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": injected["identifier"]})
 # Text a reader of the page's language sees as the page's own: text nodes and the title,
 # aria-label and placeholder attributes, outside elements marked with another language,
 # code, scripts, and the YASGUI widget (a library with its own English interface).

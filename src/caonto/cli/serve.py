@@ -48,9 +48,22 @@ def _config(args: argparse.Namespace) -> dict:
             if getattr(args, option) is not None}
 
 
+def listening_address(host: str, port: int) -> str:
+    """http://HOST:PORT/ — the base of links when CAONTO_BASE_URL is not set."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
 def _serve_one(args: argparse.Namespace, reuse_port: bool) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(_config(args))
+    config = _config(args)
+    if not args.settings.base_url:  # links and Location never come from the Host header
+        config["CAONTO_BASE_URL"] = listening_address(args.host, args.port)
+        if args.host in ("0.0.0.0", "::", ""):
+            logging.getLogger("caonto").warning(
+                "links will point to %s: set CAONTO_BASE_URL to the public address",
+                config["CAONTO_BASE_URL"])
+    app = create_app(config)
     sock = _listening_socket(args.host, args.port, reuse_port)
     # SIGTERM is a normal stop: unwind, so that the query workers are closed below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

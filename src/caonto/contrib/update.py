@@ -6,7 +6,8 @@ graph readers query. The update runs there with pyoxigraph; then each graph is c
 with what it held before. A change to the default graph, or to any graph that is not a
 contributed one, is refused (403); the changed contributed graphs are returned for the
 gateway to validate and store. ``LOAD`` and ``SERVICE`` are refused before anything runs:
-pyoxigraph would fetch their IRIs itself.
+pyoxigraph would fetch their IRIs itself. The server runs all of this in a sandboxed
+one-shot process (``caonto.contrib.isolated``), which has no network either.
 
 The protocol's ``using-graph-uri`` and ``using-named-graph-uri`` parameters become
 ``USING`` / ``USING NAMED`` clauses of every operation with a WHERE clause
@@ -22,12 +23,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 import pyoxigraph as ox
-from rdflib import Graph
 
-from caonto.contrib.convert import from_oxigraph
 from caonto.contrib.storage import contributed_graph_name
 from caonto.engine.guard import check_remote_references
-from caonto.engine.interface import QueryRefused
+from caonto.engine.interface import QueryRefused, QuerySyntaxError
 from caonto.namespaces import CONTRIB_GRAPH_PREFIX
 
 
@@ -147,16 +146,19 @@ def _where(graph) -> str:
     return "the default graph" if isinstance(graph, ox.DefaultGraph) else f"<{graph.value}>"
 
 
-def changed_graphs(store: ox.Store, text: str) -> dict[str, Graph | None]:
+def changed_quads(store: ox.Store, text: str) -> dict[str, set[ox.Quad] | None]:
     """Run ``text`` on ``store`` (changing it) and return the contributed graphs it changed:
-    IRI → new content, or None when the graph is now empty or gone.
+    IRI → their quads now, or None when the graph is now empty or gone.
 
-    Raises UpdateError: 400 for a syntax error (with pyoxigraph's position), LOAD or
-    SERVICE, a contributed graph name we cannot store, or a failed evaluation; 403 for a
-    change to the default graph or to any graph outside ``caog:contrib/``.
+    Raises UpdateError: 400 for a syntax error (with the position), LOAD or SERVICE, a
+    contributed graph name we cannot store, or a failed evaluation; 403 for a change to
+    the default graph or to any graph outside ``caog:contrib/``. The web layer runs this
+    in a sandboxed process (``caonto.contrib.isolated``).
     """
     try:
-        check_remote_references(text)
+        check_remote_references(text, kind="update")
+    except QuerySyntaxError as error:
+        raise UpdateError(400, f"SPARQL Update syntax error: {error}") from None
     except QueryRefused as error:
         raise UpdateError(400, str(error).replace(
             "; the operator can allow IRIs with CAONTO_SERVICE_ALLOWLIST", "")
@@ -169,7 +171,7 @@ def changed_graphs(store: ox.Store, text: str) -> dict[str, Graph | None]:
     except (OSError, ValueError, RuntimeError) as error:
         raise UpdateError(400, f"the update failed: {error}") from None
     after = _by_graph(store)
-    changed: dict[str, Graph | None] = {}
+    changed: dict[str, set[ox.Quad] | None] = {}
     for graph in set(before) | set(after):
         if before.get(graph, set()) == after.get(graph, set()):
             continue
@@ -181,6 +183,5 @@ def changed_graphs(store: ox.Store, text: str) -> dict[str, Graph | None]:
             contributed_graph_name(graph.value)
         except ValueError as error:
             raise UpdateError(400, str(error)) from None
-        quads = after.get(graph, set())
-        changed[graph.value] = from_oxigraph(quads) if quads else None
+        changed[graph.value] = after.get(graph) or None
     return changed

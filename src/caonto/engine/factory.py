@@ -20,7 +20,8 @@ def use_disk_store(settings: Settings, nquads: Path, workers: int) -> bool:
     if settings.disk_store != "auto":
         return settings.disk_store == "on"
     size_mb = Path(nquads).stat().st_size / 2**20
-    return _SERVER_MB + workers * _WORKER_PEAK_PER_FILE_BYTE * size_mb > settings.memory_mb
+    copies = workers + settings.page_workers
+    return _SERVER_MB + copies * _WORKER_PEAK_PER_FILE_BYTE * size_mb > settings.memory_mb
 
 
 def open_engine(settings: Settings, nquads: Path) -> Engine:
@@ -33,4 +34,6 @@ def open_engine(settings: Settings, nquads: Path) -> Engine:
                        max_rows=settings.max_rows, allowlist=settings.allowlist,
                        worker_memory_mb=settings.worker_memory_mb,
                        cache_bytes=settings.cache_bytes,
-                       disk_store=use_disk_store(settings, nquads, workers))
+                       disk_store=use_disk_store(settings, nquads, workers),
+                       page_workers=settings.page_workers, queue_wait=settings.queue_wait,
+                       max_bytes=settings.max_answer_bytes, sandbox=settings.sandbox == "on")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from caonto.engine.guard import read
 from caonto.engine.interface import QuerySyntaxError
 from caonto.namespaces import ASSERTED_GRAPHS, CAO, GRAPH_ESSAY, GRAPH_RECORD, PREFIXES
 
@@ -40,9 +41,16 @@ def _display(term: object) -> str:
 
 
 def _query(store: ox.Store, text: str, inference: bool):
+    """The union (or the asserted graphs) is the default graph only when the query names
+    no dataset of its own: FROM / FROM NAMED are honoured as SPARQL says."""
     options: dict = {"use_default_graph_as_union": True, "prefixes": PREFIXES}
     if not inference:
         options = {"prefixes": PREFIXES, "default_graph": [ox.NamedNode(str(g)) for g in ASSERTED_GRAPHS]}
+    try:
+        if read(text, prefixes=PREFIXES).names_dataset:
+            options = {"prefixes": PREFIXES}
+    except QuerySyntaxError:
+        pass  # pyoxigraph's own message (with its position) is the one to show
     try:
         return store.query(text, **options)
     except SyntaxError as error:

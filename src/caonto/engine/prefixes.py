@@ -10,10 +10,36 @@ For any other prefix, ``undeclared`` finds it so that the error can name it and 
 the ``PREFIX`` line to add (with the namespace when it is a well-known one).
 """
 
-from caonto.engine.guard import sparql_tokens
+import re
+
 from caonto.namespaces import PREFIXES
 
 PREDECLARED: dict[str, str] = dict(PREFIXES)
+
+# A lexical reading, enough to find prefixed names (never used to decide safety: that is
+# caonto.engine.guard's real parse). Every alternative consumes a whole run, so the scan
+# is linear: a run of digits, dots or letters without a colon is one ``run`` token.
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_TOKEN = re.compile(r'''
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
+               |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
+  | (?P<pname>[^\W\d_]?[\w.-]*:[\w.:%\\-]*)
+  | (?P<word>[^\W\d][\w]*)
+  | (?P<run>[\w.-]+)
+  | (?P<other>\S)
+''', re.VERBOSE | re.UNICODE)
+
+
+def sparql_tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) of the tokens outside comments and strings; SPARQL 1.1 §19.2
+    codepoint escapes are replaced first, as the parser does."""
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)
+            if m.lastgroup not in ("comment", "string")]
+
 
 # Namespaces people often use in queries, beyond the predeclared ones: named in the
 # error so the PREFIX line can be copied.

@@ -9,7 +9,11 @@ reads (GET/HEAD on ``/store``) are open. Every write goes through the gateway
 ``X-Caonto-Dry-Run: true``) validates and answers without storing.
 
 Settings: CAONTO_TOKENS, CAONTO_TOKENS_FILE, CAONTO_CONTRIB_DIR. Body size is bounded
-by CAONTO_MAX_REQUEST_BYTES (413).
+by CAONTO_MAX_REQUEST_BYTES (413). Request bodies are parsed, and updates run, in a
+sandboxed one-shot process (``caonto.contrib.isolated``) bounded by the query timeout
+and the worker memory cap; a crash there is a 400, too much memory 413, a timeout 503.
+Reads (``GET /store``) go through the query engine, with the same row cap, byte cap and
+timeout as ``/sparql``.
 """
 
 import json
@@ -22,8 +26,9 @@ from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 
 from caonto import formats as fmt
+from caonto.contrib import isolated
 from caonto.contrib.auth import AuthError, Tokens, Writer
-from caonto.contrib.convert import fresh_blank_nodes, oxigraph_triples, to_ntriples
+from caonto.contrib.convert import fresh_blank_nodes, from_oxigraph, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
     Outcome,
@@ -40,9 +45,13 @@ from caonto.contrib.storage import (
 )
 from caonto.contrib.update import (
     UpdateError,
-    changed_graphs,
-    scratch_store,
     with_protocol_dataset,
+)
+from caonto.engine.interface import (
+    EngineBusy,
+    EvaluationError,
+    QueryError,
+    QueryTimeout,
 )
 from caonto.namespaces import (
     CONTRIB_GRAPH_PREFIX,
@@ -50,11 +59,12 @@ from caonto.namespaces import (
     PREFIXES,
     bind_prefixes,
 )
-from caonto.rdf_io import RdfInputError, read_quads, to_rdflib
 from caonto.resources import contrib_dir
 from caonto.web.errors import ApiError, wants_json
+from caonto.web.iris import iri_ref, is_iri
+from caonto.web.links import site_root
 from caonto.web.negotiation import negotiate
-from caonto.web.state import EndpointState
+from caonto.web.state import EndpointState, state
 
 blueprint = Blueprint("contrib", __name__)
 DRY_RUN_HEADER = "X-Caonto-Dry-Run"
@@ -66,6 +76,7 @@ class ContribState:
     gateway: Gateway
     tokens: Tokens
     nquads: Path  # the built dataset the served store starts from
+    limits: isolated.Limits  # for parsing bodies and running updates
 
     def close(self) -> None:
         self.gateway.storage.close()
@@ -89,7 +100,9 @@ def _start(setup_state) -> None:
 
     gateway = Gateway(storage, lambda: asserted_from_nquads(nquads), publish)
     gateway.start()
-    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads)
+    limits = isolated.Limits(settings.query_timeout, settings.worker_memory_mb,
+                             settings.sandbox == "on")
+    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads, limits)
     app.logger.info("contributions: %s; writes %s", root,
                     f"on for {len(tokens.entries)} token(s)" if tokens.enabled
                     else "off (no CAONTO_TOKENS / CAONTO_TOKENS_FILE)")
@@ -238,18 +251,30 @@ def update() -> Response:
     nquads = _state().nquads
 
     def plan(snapshot: Snapshot) -> dict:
-        graphs = {iri: oxigraph_triples(g) for iri, g in snapshot.graphs.items()}
-        graphs[str(GRAPH_INFERRED)] = oxigraph_triples(snapshot.inferred)
-        graphs[str(GRAPH_CONTRIB_LOG)] = oxigraph_triples(
-            log_graph(snapshot.meta))
-        store = scratch_store(
-            lambda s: s.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS), graphs)
-        try:
-            return changed_graphs(store, text)
-        except UpdateError as error:
-            raise WriteRefused(error.status, error.message) from None
+        graphs = {iri: to_ntriples(g) for iri, g in snapshot.graphs.items()}
+        graphs[str(GRAPH_INFERRED)] = to_ntriples(snapshot.inferred)
+        graphs[str(GRAPH_CONTRIB_LOG)] = to_ntriples(log_graph(snapshot.meta))
+        reply = _isolated("update", (str(nquads), graphs, text))
+        if reply[0] == "refused":
+            raise WriteRefused(reply[1], reply[2])
+        return {iri: _from_ntriples(data) if data else None for iri, data in reply[1].items()}
 
     return _submit(plan, writer, created_status=200)
+
+
+def _isolated(job: str, args: tuple):
+    """Run a job of ``caonto.contrib.isolated``; its failures become HTTP errors."""
+    try:
+        return isolated.run(job, args, _state().limits)
+    except isolated.JobFailed as failure:
+        raise ApiError(failure.status, failure.message,
+                       headers={"Retry-After": "5"} if failure.status == 503 else None) \
+            from None
+
+
+def _from_ntriples(data: bytes) -> Graph:
+    """N-Triples written by the sandboxed job (flat: no nesting to recurse into)."""
+    return from_oxigraph(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
 
 
 # ---- Graph Store HTTP Protocol ----------------------------------------------------------
@@ -267,57 +292,68 @@ def _target() -> str | None:
     raise ApiError(400, "name the graph: ?graph=<IRI> or ?default")
 
 
-def _readable(snapshot: Snapshot) -> dict[str, Graph]:
-    asserted = _state().gateway.asserted
-    return {**{str(name): graph for name, graph in asserted.named_graphs().items()},
-            str(GRAPH_INFERRED): snapshot.inferred,
-            str(GRAPH_CONTRIB_LOG): log_graph(snapshot.meta), **snapshot.graphs}
-
-
 @blueprint.get("/store")
 def store_get() -> Response:
+    """A graph (or the default graph, the union) read through the query engine: the
+    row cap, byte cap and timeout of /sparql apply, and a capped answer says so."""
     iri = _target()
+    if iri is not None and not is_iri(iri):
+        raise ApiError(400, f"graph must be an absolute IRI, not {iri[:80]!r}")
     chosen = fmt.lookup(request.args["format"], fmt.GRAPH) if "format" in request.args \
         else negotiate(request.headers.get("Accept"), fmt.GRAPH)
     if chosen is None:
         raise ApiError(406, "no acceptable RDF format; try text/turtle, application/n-triples, "
                             "application/ld+json, application/rdf+xml, TriG or N-Quads")
-    readable = _readable(_state().gateway.snapshot)
-    if iri is None:
-        triples = [t for graph in readable.values() for t in oxigraph_triples(graph)]
-    elif iri in readable:
-        triples = oxigraph_triples(readable[iri])
-    else:
-        raise ApiError(404, f"there is no graph <{iri}>")
+    engine = state().engine
+    try:
+        if iri is not None:
+            exists = engine.query(f"ASK {{ GRAPH {iri_ref(iri)} {{ ?s ?p ?o }} }}",
+                                  solutions_format=fmt.BY_NAME["json"])
+            if b"true" not in exists.body:
+                raise ApiError(404, f"there is no graph <{iri}>")
+        pattern = f"GRAPH {iri_ref(iri)} {{ ?s ?p ?o }}" if iri else "?s ?p ?o"
+        answer = engine.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}",
+                              solutions_format=None, graph_format=fmt.BY_NAME["ntriples"])
+    except (QueryTimeout, EngineBusy) as error:
+        raise ApiError(503, str(error), headers={"Retry-After": "5"}) from None
+    except (EvaluationError, QueryError) as error:
+        raise ApiError(500, f"the graph could not be read: {error}") from None
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
     body = fmt.write_triples(triples, chosen, graph=iri, prefixes=PREFIXES)
     response = Response(body, 200, content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
+    response.headers["X-Caonto-Rows"] = str(answer.count)
+    if answer.truncated:
+        response.headers["X-Caonto-Truncated"] = "true"
+        response.headers["Warning"] = (f'199 caonto "graph truncated to its first '
+                                       f'{answer.count} triples"')
     return response
 
 
 def _body_graph(graph_iri: str) -> Graph:
     """The request body as one graph, with fresh blank nodes. 415 for an unknown media
-    type, 400 for bad syntax (with its position) or for quads in named graphs."""
+    type, 400 for bad syntax (with its position), for quads in named graphs, or for a
+    body that crashes the parser; the parse runs in a sandboxed process."""
     rdf_format = fmt.for_media_type(request.mimetype or "")
     if rdf_format is None:
         known = ", ".join(f.media_type for f in fmt.of_kind(fmt.GRAPH))
         raise ApiError(415, f"unsupported media type {request.mimetype or '(none)'!r}; "
                             f"send one of: {known}")
     data = request.get_data()  # 413 past CAONTO_MAX_REQUEST_BYTES
-    graph = bind_prefixes(Graph())
-    try:
-        for quad in read_quads(data, rdf_format, "request body", base_iri=graph_iri):
-            if not isinstance(quad.graph_name, ox.DefaultGraph):
-                raise ApiError(400, f"the body puts triples in the named graph "
-                                    f"{quad.graph_name}; send the triples of one graph")
-            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate),
-                       to_rdflib(quad.object)))
-    except RdfInputError as error:
-        where = {"line": error.line, "column": error.column} if error.line else {}
+    reply = _isolated("parse", (data, rdf_format.name, graph_iri))
+    if reply[0] == "quads":
+        raise ApiError(400, f"the body puts triples in the named graph {reply[1]}; send the "
+                            "triples of one graph")
+    if reply[0] == "rdf":
+        _, message, line, column = reply
+        where = {"line": line, "column": column} if line else {}
+        position = f"request body:{line}:{column or 1}: " if line else ""
         hint = ("; remote JSON-LD contexts are never fetched: put the @context inline"
-                if rdf_format.name == "jsonld" and "context" in error.message.lower() else "")
-        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: {error}{hint}",
-                       "Malformed RDF", **where) from None
+                if rdf_format.name == "jsonld" and "context" in message.lower() else "")
+        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: "
+                            f"{position}{message}{hint}", "Malformed RDF", **where)
+    graph = bind_prefixes(Graph())
+    graph += _from_ntriples(reply[1])
     return fresh_blank_nodes(graph)
 
 
@@ -346,7 +382,7 @@ def store_post() -> Response:
         content = _body_graph(iri)
         response = _submit(lambda snapshot: {iri: content}, writer)
         if response.status_code == 201:
-            response.headers["Location"] = f"{request.base_url}?graph={iri}"
+            response.headers["Location"] = f"{site_root()}store?graph={iri}"
         return response
     iri = _write_target()
     content = _body_graph(iri)

@@ -17,7 +17,9 @@ Queries go through a ``Select``: a function from SELECT text to rows (dicts of v
 name to pyoxigraph term or None). The server passes one backed by its query engine
 (timeouts and all), tests one backed by a plain ``pyoxigraph.Store``. Functions here
 raise whatever that function raises; an IRI the store does not know gives an empty
-``Description`` (``exists`` is False), never an error.
+``Description`` (``exists`` is False), never an error. Every IRI goes into the SPARQL
+text through ``iri_ref``, which refuses (ValueError) anything that is not an IRI, so a
+crafted path cannot add patterns to a query.
 """
 
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from caonto.namespaces import CAO, CAOG, CONTRIB_GRAPH_PREFIX, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
+from caonto.web.iris import iri_ref
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -153,7 +156,7 @@ def _is_contributed(graphs: set[str]) -> bool:
 def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
     """Facts of the blank nodes hanging off ``iri`` (quantities, amounts), one level deep."""
     rows = _select(select, f"""SELECT ?b ?p ?o ?g WHERE {{
-        GRAPH ?g0 {{ <{iri}> ?p0 ?b }} FILTER(isBlank(?b)) GRAPH ?g {{ ?b ?p ?o }}
+        GRAPH ?g0 {{ {iri_ref(iri)} ?p0 ?b }} FILTER(isBlank(?b)) GRAPH ?g {{ ?b ?p ?o }}
     }} LIMIT {_ROW_LIMIT}""")
     grouped = _facts_by_graph(rows, lambda r: (r["b"].value, r["p"].value, _value(r["o"])))
     nested: dict[str, list[Fact]] = {}
@@ -166,9 +169,9 @@ def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
 def _sentences_of(select: Select, iri: str) -> dict[str, set[str]]:
     """For the resource and each node next to it: the sentences it is ``statedIn``."""
     rows = _select(select, f"""SELECT DISTINCT ?n ?sentence WHERE {{
-        {{ BIND(<{iri}> AS ?n) GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
-        UNION {{ GRAPH ?g1 {{ <{iri}> ?p ?n }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
-        UNION {{ GRAPH ?g1 {{ ?n ?p <{iri}> }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
+        {{ BIND({iri_ref(iri)} AS ?n) GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
+        UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
+        UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
     }}""")
     found: dict[str, set[str]] = {}
     for row in rows:
@@ -180,8 +183,8 @@ def _bridging_sentences(select: Select, iri: str) -> dict[str, set[str]]:
     """For each node an asserted fact of ``iri`` points at: the sentences of a fact object
     that links both (the border behind ``sharesBorderWith``)."""
     rows = _select(select, f"""SELECT DISTINCT ?o ?sentence WHERE {{
-        GRAPH ?g1 {{ <{iri}> ?p ?o }} FILTER(isIRI(?o) && ?g1 != <{_INFERRED}>)
-        GRAPH ?g2 {{ ?n ?x <{iri}> }} GRAPH ?g3 {{ ?n ?y ?o }}
+        GRAPH ?g1 {{ {iri_ref(iri)} ?p ?o }} FILTER(isIRI(?o) && ?g1 != <{_INFERRED}>)
+        GRAPH ?g2 {{ ?n ?x {iri_ref(iri)} }} GRAPH ?g3 {{ ?n ?y ?o }}
         GRAPH ?g4 {{ ?n <{_STATED_IN}> ?sentence }}
     }} LIMIT {_ROW_LIMIT}""")
     found: dict[str, set[str]] = {}
@@ -210,8 +213,8 @@ def _cited_sources(select: Select, iri: str) -> dict[tuple[str, str], set[str]]:
     """(node, contributed graph) -> the dcterms:source it gives there, for ``iri`` and the
     nodes next to it."""
     rows = _select(select, f"""SELECT DISTINCT ?n ?g ?source WHERE {{
-        {{ BIND(<{iri}> AS ?n) }} UNION {{ GRAPH ?g1 {{ <{iri}> ?p ?n }} }}
-        UNION {{ GRAPH ?g1 {{ ?n ?p <{iri}> }} }}
+        {{ BIND({iri_ref(iri)} AS ?n) }} UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} }}
+        UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} }}
         GRAPH ?g {{ ?n <{_SOURCE}> ?source }}
         FILTER(STRSTARTS(STR(?g), "{CONTRIB_GRAPH_PREFIX}"))
     }} LIMIT {_ROW_LIMIT}""")
@@ -224,7 +227,7 @@ def _cited_sources(select: Select, iri: str) -> dict[tuple[str, str], set[str]]:
 def _sentence_details(select: Select, iris: set[str]) -> dict[str, Sentence]:
     if not iris:
         return {}
-    values = " ".join(f"<{i}>" for i in sorted(iris))
+    values = " ".join(iri_ref(i) for i in sorted(iris))
     rows = _select(select, f"""SELECT ?s (SAMPLE(?t) AS ?text) (SAMPLE(?tr) AS ?translation)
         (MIN(?sl) AS ?start) (MAX(?el) AS ?end) WHERE {{
         VALUES ?s {{ {values} }}
@@ -262,18 +265,18 @@ def curator_notes(select: Select) -> list[Note]:
 
 def _notes_attached(select: Select, iri: str) -> set[str]:
     rows = _select(select, f"""SELECT DISTINCT ?note WHERE {{
-        {{ GRAPH ?g {{ ?note <{CAO.about}> <{iri}> }} }}
-        UNION {{ GRAPH ?g {{ <{iri}> <{CAO.curatorNote}> ?note }} }}
+        {{ GRAPH ?g {{ ?note <{CAO.about}> {iri_ref(iri)} }} }}
+        UNION {{ GRAPH ?g {{ {iri_ref(iri)} <{CAO.curatorNote}> ?note }} }}
         GRAPH ?g2 {{ ?note a <{CAO.CuratorNote}> }} }}""")
     return {row["note"].value for row in rows}
 
 
 def describe(select: Select, iri: str) -> Description:
     """Everything the page of ``iri`` shows; see the module docstring for the rules."""
-    out_rows = _select(select, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
+    out_rows = _select(select, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {iri_ref(iri)} ?p ?o }} }} "
                               f"LIMIT {_ROW_LIMIT}")
     outgoing = _facts_by_graph(out_rows, lambda r: (r["p"].value, _value(r["o"])))
-    in_rows = _select(select, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} "
+    in_rows = _select(select, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri_ref(iri)} }} }} "
                              f"LIMIT {_ROW_LIMIT}")
     incoming = _facts_by_graph(in_rows, lambda r: (r["p"].value, _value(r["s"])))
     result = Description(iri, exists=bool(outgoing or incoming))
@@ -346,7 +349,7 @@ def _records_in(result: Description) -> list[str]:
 
 
 def _sentence_set(select: Select, iri: str) -> set[str]:
-    rows = _select(select, f"""SELECT ?s WHERE {{ BIND(<{iri}> AS ?s)
+    rows = _select(select, f"""SELECT ?s WHERE {{ BIND({iri_ref(iri)} AS ?s)
         GRAPH ?g {{ ?s a <{CAO.Sentence}> }} }}""")
     return {row["s"].value for row in rows}
 
@@ -363,22 +366,22 @@ def description_query(iri: str) -> str:
     and its provenance: the sentences its facts are stated in (text, translation, lines)
     and the curator notes about it or about those sentences."""
     keep = " ".join(f"<{p}>" for p in _PROVENANCE_PREDICATES)
-    return f"""CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> . ?b ?bp ?bo . ?n ?np ?no . }}
+    return f"""CONSTRUCT {{ {iri_ref(iri)} ?p ?o . ?s ?q {iri_ref(iri)} . ?b ?bp ?bo . ?n ?np ?no . }}
 WHERE {{
-  {{ <{iri}> ?p ?o }}
-  UNION {{ ?s ?q <{iri}> }}
-  UNION {{ <{iri}> ?p0 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }}
+  {{ {iri_ref(iri)} ?p ?o }}
+  UNION {{ ?s ?q {iri_ref(iri)} }}
+  UNION {{ {iri_ref(iri)} ?p0 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }}
   UNION {{
     {{ SELECT DISTINCT ?sentence WHERE {{
-        {{ <{iri}> <{_STATED_IN}> ?sentence }}
-        UNION {{ <{iri}> ?x ?y . ?y <{_STATED_IN}> ?sentence }}
-        UNION {{ ?y ?x <{iri}> . ?y <{_STATED_IN}> ?sentence }}
-        UNION {{ BIND(<{iri}> AS ?sentence) <{iri}> a <{CAO.Sentence}> }} }} }}
+        {{ {iri_ref(iri)} <{_STATED_IN}> ?sentence }}
+        UNION {{ {iri_ref(iri)} ?x ?y . ?y <{_STATED_IN}> ?sentence }}
+        UNION {{ ?y ?x {iri_ref(iri)} . ?y <{_STATED_IN}> ?sentence }}
+        UNION {{ BIND({iri_ref(iri)} AS ?sentence) {iri_ref(iri)} a <{CAO.Sentence}> }} }} }}
     {{ BIND(?sentence AS ?n) }} UNION {{ ?n <{CAO.concernsSentence}> ?sentence }}
     VALUES ?np {{ {keep} }} ?n ?np ?no
   }}
   UNION {{
-    {{ ?n <{CAO.about}> <{iri}> }} UNION {{ <{iri}> <{CAO.curatorNote}> ?n }}
+    {{ ?n <{CAO.about}> {iri_ref(iri)} }} UNION {{ {iri_ref(iri)} <{CAO.curatorNote}> ?n }}
     ?n a <{CAO.CuratorNote}> . VALUES ?np {{ {keep} }} ?n ?np ?no
   }}
 }}"""
@@ -391,5 +394,5 @@ def ontology_query() -> str:
 
 def exists(select: Select, iri: str) -> bool:
     """Whether the store says anything with ``iri`` as subject or object."""
-    return bool(select(f"SELECT ?p WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} "
+    return bool(select(f"SELECT ?p WHERE {{ {{ {iri_ref(iri)} ?p ?o }} UNION {{ ?s ?p {iri_ref(iri)} }} }} "
                        "LIMIT 1"))

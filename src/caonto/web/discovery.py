@@ -1,7 +1,7 @@
 """Discovery: the SPARQL Service Description, the VoID description and the data dumps.
 
-Links use the address the client reached (``request.url_root``), so a local server
-describes itself truthfully. Dumps are named by version (``/dumps/caonto-<v>.nq``),
+Links use the server's own address (``caonto.web.links.site_root``: CAONTO_BASE_URL,
+else where it listens), never the client's Host header. Dumps are named by version (``/dumps/caonto-<v>.nq``),
 carry their SHA-256 in ``Repr-Digest`` and in ``….sha256`` files, and are generated once
 per dataset checksum next to the built N-Quads (``dumps/`` subdirectory).
 """
@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, request, send_file
 from caonto import formats as fmt
 from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, PREFIXES
 from caonto.web.errors import ApiError
+from caonto.web.links import site_root
 from caonto.web.negotiation import negotiate, parse_accept
 from caonto.web.state import state
 from caonto.web.views import render_query_ui
@@ -133,7 +134,7 @@ def dump_sha256(extension: str) -> str:
 
 @blueprint.route("/dumps/", endpoint="dumps")
 def dumps_index() -> Response:
-    root = request.url_root
+    root = site_root()
     lines = [f"{root}dumps/{_dump_name(ext)}  sha256 {dump_sha256(ext)}  ({what})"
              for ext, (what, _) in DUMP_KINDS.items()]
     return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
@@ -284,10 +285,10 @@ def service_description_response() -> Response:
     """GET /sparql without a query: the query UI for browsers, else the description."""
     if _prefers_html():
         return render_query_ui()
-    return _rdf_response(_service_triples(request.url_root))
+    return _rdf_response(_service_triples(site_root()))
 
 
 @blueprint.route("/void", endpoint="void")
 def void() -> Response:
-    return _rdf_response(_dataset_triples(request.url_root))
+    return _rdf_response(_dataset_triples(site_root()))
 

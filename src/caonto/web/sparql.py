@@ -7,14 +7,19 @@ Accept (q-values) or ``format=``; ``inference=false`` hides the inferred graph;
 service description. Updates belong to ``/update`` and are refused here, saying so.
 caonto's prefixes are predeclared (``caonto.engine.prefixes``); a query using any other
 prefix without declaring it is told which, and the PREFIX line to add.
+
+Every parameter is checked before the engine sees it: graph IRIs must be IRIs, the
+timeout a positive finite number. Relative IRIs in a query resolve against this
+service's IRI. Each client address runs at most CAONTO_CLIENT_QUERIES queries at once
+(``caonto.web.fairness``).
 """
 
+import math
 import urllib.parse
 
 from flask import Blueprint, Response, request
 
 from caonto import formats as fmt
-from caonto.engine.guard import sparql_tokens
 from caonto.engine.interface import (
     DatasetChoice,
     EngineBusy,
@@ -24,9 +29,12 @@ from caonto.engine.interface import (
     QuerySyntaxError,
     QueryTimeout,
 )
-from caonto.engine.prefixes import missing_prefix_message, undeclared
+from caonto.engine.prefixes import missing_prefix_message, sparql_tokens, undeclared
 from caonto.web.discovery import service_description_response
 from caonto.web.errors import ApiError, syntax_error
+from caonto.web.fairness import ClientBusy
+from caonto.web.iris import is_iri
+from caonto.web.links import site_root
 from caonto.web.negotiation import negotiate
 from caonto.web.state import state
 
@@ -119,6 +127,10 @@ def _choice(params) -> DatasetChoice:
         raise ApiError(400, "inference must be true or false")
     defaults = params.getlist("default-graph-uri")
     named = params.getlist("named-graph-uri")
+    for name, values in (("default-graph-uri", defaults), ("named-graph-uri", named)):
+        for value in values:
+            if not is_iri(value):
+                raise ApiError(400, f"{name} must be an absolute IRI, not {value[:80]!r}")
     if defaults or named:  # the protocol's dataset replaces the served one entirely
         return DatasetChoice(tuple(defaults), tuple(named), raw in ("true", "1", "yes"))
     return DatasetChoice(inference=raw in ("true", "1", "yes"))
@@ -142,11 +154,11 @@ def _timeout(params) -> float | None:
     if raw is None:
         return None
     try:
-        value = float(raw)
+        value = float(raw) if len(raw) <= 32 else math.nan
     except ValueError:
-        raise ApiError(400, "timeout must be a number of seconds") from None
-    if value <= 0:
-        raise ApiError(400, "timeout must be positive")
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ApiError(400, f"timeout must be a positive number of seconds, not {raw[:32]!r}")
     return value
 
 
@@ -166,9 +178,14 @@ def query() -> Response:
     solutions_format, graph_format = _formats(params)
     if solutions_format is None and graph_format is None:
         raise _not_acceptable("select")
+    choice, timeout = _choice(params), _timeout(params)
+    served = state()
     try:
-        answer = state().engine.query(text, _choice(params), solutions_format, graph_format,
-                                      _timeout(params))
+        with served.client_slots.slot(request.remote_addr or "unknown"):
+            answer = served.engine.query(text, choice, solutions_format, graph_format,
+                                         timeout, base_iri=site_root() + "sparql")
+    except ClientBusy as error:
+        raise ApiError(503, str(error), headers={"Retry-After": "5"}) from None
     except QuerySyntaxError as error:
         raise _syntax_error(text, str(error)) from None
     except QueryRefused as error:
@@ -185,8 +202,14 @@ def query() -> Response:
     response.headers["Vary"] = "Accept"
     response.headers["X-Caonto-Rows"] = str(answer.count)
     if answer.truncated:
-        limit = state().engine.max_rows
         response.headers["X-Caonto-Truncated"] = "true"
-        response.headers["Warning"] = (f'199 caonto "result truncated to the first {limit} '
-                                       f'{"triples" if answer.form == "graph" else "rows"}"')
+        response.headers["Warning"] = truncation_warning(answer)
     return response
+
+
+def truncation_warning(answer) -> str:
+    """The Warning header of a capped answer: how many rows were kept, and the caps."""
+    settings = state().settings
+    unit = "triples" if answer.form == "graph" else "rows"
+    return (f'199 caonto "result truncated to the first {answer.count} {unit} (caps: '
+            f'{settings.max_rows} {unit}, {settings.max_answer_bytes} bytes)"')

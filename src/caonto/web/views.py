@@ -185,9 +185,14 @@ def home():
                    switch=lambda code: site_root() + f"?lang={code}")
 
 
+MAX_SEARCH_CHARACTERS = 200  # names are short; a longer text only costs time
+
+
 @blueprint.route("/search")
 def search():
     query = request.args.get("q", "")
+    if len(query) > MAX_SEARCH_CHARACTERS:
+        abort(400, f"search for at most {MAX_SEARCH_CHARACTERS} characters")
     language = page_language()
     state = derived()
     hits = state.index.search(query) if query.strip() else []

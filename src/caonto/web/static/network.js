@@ -28,9 +28,11 @@
   const localName = (iri) => iri.replace(/[#/]$/, "").split(/[#/]/).pop();
 
   function pageHref(iri) {
-    // caonto IRIs are served here: the path after the persistent base, on this site
+    // caonto IRIs are served here: the path after the persistent base, on this site;
+    // other http(s) IRIs link to themselves; anything else (javascript:, data:) is no link
     const base = "https://w3id.org/caonto/";
-    return iri.startsWith(base) ? container.dataset.site + iri.slice(base.length) : iri;
+    if (iri.startsWith(base)) return container.dataset.site + iri.slice(base.length);
+    return /^https?:\/\//i.test(iri) ? iri : null;
   }
 
   function toneOf(iris) {
@@ -68,7 +70,7 @@
       ];
       for (const [text, link] of cells) {
         const td = document.createElement("td");
-        if (link) {
+        if (link && pageHref(link)) {
           const a = document.createElement("a");
           a.href = pageHref(link);
           a.textContent = text;
@@ -128,7 +130,7 @@
     network.on("click", open);
     function open(event) {
       const target = event.nodes[0] || (event.edges[0] && data.relations.has(event.edges[0]) ? event.edges[0] : null);
-      if (target) window.location.href = pageHref(target);
+      if (target && pageHref(target)) window.location.href = pageHref(target);
     }
     window.caontoNetwork = { network: network, nodes: nodes.length, edges: edges.length, relations: data.relations.size };
     container.dataset.nodes = String(nodes.length);
