@@ -320,7 +320,7 @@ def test_load_and_service_are_400_and_never_reach_the_network(client, contrib_di
                                headers=UPDATE)
             keyword = "SERVICE" if "SERVICE" in text else "LOAD"
             target = text.split(f"{keyword} <", 1)[1].split(">", 1)[0]
-            assert f"{keyword} {target} refused".encode() in response.data, response.data
+            assert f"{keyword} <{target}> refused".encode() in response.data, response.data
     finally:
         listener.close()
     assert listener.connections == 0

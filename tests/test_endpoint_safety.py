@@ -42,7 +42,7 @@ def test_timeout_answers_503_and_others_are_served_meanwhile(endpoint_url):
     heavy_status, heavy_headers, heavy_body = outcome["heavy"]
     assert heavy_status == 503
     assert b"exceeded" in heavy_body and b"limit" in heavy_body
-    assert heavy_headers["retry-after"]
+    assert "retry-after" not in heavy_headers  # the same query would overrun again
     status, _, _ = get(endpoint_url, {"query": "ASK { ?s ?p ?o }"})
     assert status == 200
 

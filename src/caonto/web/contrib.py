@@ -28,7 +28,7 @@ from rdflib import Graph
 from caonto import formats as fmt
 from caonto.contrib import isolated
 from caonto.contrib.auth import AuthError, Tokens, Writer
-from caonto.contrib.convert import fresh_blank_nodes, from_oxigraph, to_ntriples
+from caonto.contrib.convert import fresh_blank_nodes, from_oxigraph, oxigraph_triples, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
     Outcome,
@@ -304,6 +304,9 @@ def store_get() -> Response:
     if chosen is None:
         raise ApiError(406, "no acceptable RDF format; try text/turtle, application/n-triples, "
                             "application/ld+json, application/rdf+xml, TriG or N-Quads")
+    stored = _state().gateway.snapshot.graphs
+    if iri is not None and iri in stored:  # as sent: the engine would show values normalised
+        return _stored_graph_response(stored[iri], iri, chosen)
     engine = state().engine
     try:
         if iri is not None:
@@ -327,6 +330,28 @@ def store_get() -> Response:
         response.headers["X-Caonto-Truncated"] = "true"
         response.headers["Warning"] = (f'199 caonto "graph truncated to its first '
                                        f'{answer.count} triples"')
+    return response
+
+
+def _stored_graph_response(graph: Graph, iri: str, chosen: fmt.Format) -> Response:
+    """A contributed graph with every literal as it was sent, under the same row and byte
+    caps as the engine's answers (a capped graph says so)."""
+    settings = state().settings
+    kept, size, truncated = [], 0, False
+    for triple in oxigraph_triples(graph):
+        size += len(str(triple))
+        if len(kept) >= settings.max_rows or size > settings.max_answer_bytes:
+            truncated = True
+            break
+        kept.append(triple)
+    response = Response(fmt.write_triples(kept, chosen, graph=iri, prefixes=PREFIXES), 200,
+                        content_type=chosen.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["X-Caonto-Rows"] = str(len(kept))
+    if truncated:
+        response.headers["X-Caonto-Truncated"] = "true"
+        response.headers["Warning"] = (f'199 caonto "graph truncated to its first '
+                                       f'{len(kept)} triples"')
     return response
 
 
