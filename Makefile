@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser bench bench-scale
+.PHONY: help install serve test browser virtuoso bench-tools bench bench-scale
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # Serving needs caonto and its runtime dependencies; the tests add their tools.
 $(VENV)/.installed: pyproject.toml
@@ -30,13 +30,19 @@ install: $(VENV)/.installed node_modules/.installed ## create .venv, install cao
 serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
 	$(BIN)/caonto serve
 
-test: install $(VENV)/.installed-test browser ## lint, then the whole suite in file order, then shuffled
+test: install $(VENV)/.installed-test browser virtuoso ## lint, then the whole suite in file order, then shuffled
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -p no:randomly
 	$(BIN)/python -m pytest -p randomly -q
 
 browser: ## install headless Chromium for the browser tests (Debian, as root)
 	@scripts/install-browser.sh
+
+virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian, as root)
+	@scripts/install-virtuoso.sh
+
+bench-tools: ## install wrk and Virtuoso for the benchmarks (Debian, as root)
+	@scripts/install-bench-tools.sh
 
 bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
 	$(BIN)/python -m benchmarks.run

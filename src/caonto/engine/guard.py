@@ -1,4 +1,5 @@
-"""The query-level refusal of remote and file resources: SERVICE, LOAD and FROM.
+"""The query-level refusal of remote and file resources: SERVICE, LOAD and FROM; and
+the query form (SELECT, ASK, CONSTRUCT, DESCRIBE) read from the same lexical scan.
 
 pyoxigraph itself fetches ``SERVICE`` and ``LOAD`` IRIs over HTTP, so a query or update
 that names one is refused before any engine sees it, unless the operator allow-listed
@@ -49,6 +50,19 @@ def check_remote_references(text: str, allowed: frozenset[str] = frozenset(),
     refusal = _refusal(text, frozenset(allowed), local_prefix)
     if refusal:
         raise QueryRefused(refusal)
+
+
+_FORMS = ("select", "ask", "construct", "describe")
+
+
+@functools.lru_cache(maxsize=1024)
+def query_form(text: str) -> str | None:
+    """"select", "ask", "construct" or "describe": the first form keyword outside strings,
+    comments and IRIs (the prologue has none); None when there is none (an update)."""
+    for kind, value in _tokens(text):
+        if kind == "word" and value.lower() in _FORMS:
+            return value.lower()
+    return None
 
 
 @functools.lru_cache(maxsize=1024)  # the same query texts come back again and again
