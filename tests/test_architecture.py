@@ -15,9 +15,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "caonto"
 # Lowest first. A module belongs to the first entry that is its name or a prefix of it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caonto.config", "caonto.namespaces", "caonto.formats"),
-    ("caonto.resources", "caonto.rdf_io", "caonto.synthetic"),
+    ("caonto.resources", "caonto.rdf_io"),
     ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.pipeline",
-     "caonto.incremental", "caonto.build"),
+     "caonto.incremental", "caonto.build", "caonto.synthetic"),
     ("caonto.engine",),
     ("caonto.contrib", "caonto.publish"),
     ("caonto.web",),

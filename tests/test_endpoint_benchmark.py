@@ -16,7 +16,7 @@ def test_synthetic_graph_has_the_served_graphs_and_the_queried_shape(tmp_path):
     joined = list(store.query(QUERIES["join"], use_default_graph_as_union=True))
     assert joined
     looked_up = store.query(QUERIES["lookup"].replace(
-        "{entity}", "https://w3id.org/caonto/id/state-5-1"), use_default_graph_as_union=True)
+        "{entity}", "https://w3id.org/caonto/id/state-0-1"), use_default_graph_as_union=True)
     assert len(list(looked_up)) > 3
     assert generate(2000, tmp_path / "again.nq") == counts  # deterministic
 
