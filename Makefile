@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser virtuoso bench-tools bench bench-scale
+.PHONY: help install serve test browser virtuoso wrk bench bench-scale
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ install: $(VENV)/.installed node_modules/.installed ## create .venv, install cao
 serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
 	$(BIN)/caonto serve
 
-test: install $(VENV)/.installed-test browser virtuoso ## lint, then the whole suite in file order, then shuffled
+test: install $(VENV)/.installed-test browser virtuoso wrk ## lint, then the whole suite in file order, then shuffled
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -p no:randomly
 	$(BIN)/python -m pytest -p randomly -q
@@ -41,12 +41,12 @@ browser: ## install headless Chromium for the browser tests (Debian, as root)
 virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian, as root)
 	@scripts/install-virtuoso.sh
 
-bench-tools: ## install wrk and Virtuoso for the benchmarks (Debian, as root)
-	@scripts/install-bench-tools.sh
+wrk: ## install wrk, the benchmarks' C load generator (Debian, as root)
+	@scripts/install-wrk.sh
 
-bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
-	$(BIN)/python -m benchmarks.run
+bench: install $(VENV)/.installed-test virtuoso wrk ## caonto vs a Flask floor, Oxigraph, Virtuoso; writes (essay, 200k; QUICK=1 for a smoke run)
+	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick)
 
-bench-scale: install $(VENV)/.installed-test ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
+bench-scale: install $(VENV)/.installed-test wrk ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m benchmarks.scale --sizes 20000,200000,1000000
+	$(BIN)/python -m benchmarks.scale $(if $(QUICK),--sizes 20000 --quick,--sizes 20000,200000,1000000)
