@@ -138,7 +138,8 @@ def start_caonto(dataset: Path, threads: int, processes: int, cache_mb: int,
                  options: tuple[str, ...] = ()) -> Server:
     port = free_port()
     env = dict(os.environ, CAONTO_MAX_ROWS="100000", CAONTO_QUERY_TIMEOUT="60",
-               CAONTO_CACHE_MB=str(cache_mb), **(extra_env or {}))
+               CAONTO_CACHE_MB=str(cache_mb))
+    env.update(extra_env or {})
     name = name or ("caonto-cached" if cache_mb else "caonto")
     return Server(name, [str(BIN / "caonto"), "serve", "--port", str(port), "--dataset",
                          str(dataset), "--threads", str(threads), "--processes",

@@ -22,6 +22,21 @@ def test_synthetic_graph_has_the_served_graphs_and_the_queried_shape(tmp_path):
     assert generate(2000, tmp_path / "again.nq") == counts  # deterministic
 
 
+def test_synthetic_inferred_graph_is_the_reasoners_closure(tmp_path):
+    from rdflib import Dataset
+
+    from caonto.inference import infer
+    from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY
+
+    path = tmp_path / "s.nq"
+    generate(2500, path)
+    dataset = Dataset()
+    dataset.parse(path, format="nquads")
+    asserted = dataset.graph(GRAPH_ONTOLOGY) + dataset.graph(GRAPH_ESSAY)
+    inferred = set(dataset.graph(GRAPH_INFERRED))
+    assert inferred and inferred == set(infer(asserted))
+
+
 def test_driver_counts_answers_and_errors(endpoint_url):
     good = drive(endpoint_url + "sparql", "ASK { ?s ?p ?o }", 2, 20, 30)
     assert (good["requests"], good["errors"]) == (20, 0)
