@@ -47,7 +47,10 @@ GROUP BY ?class ORDER BY DESC(?n) ?class""",
     "lookup": PREFIXES + "SELECT ?p ?o WHERE { <{entity}> ?p ?o }",
 }
 ACCEPT = "application/sparql-results+json"
-CHEAP_MS = 5.0  # a query is cheap when the floor answers one client in less (p50)
+# A query is cheap when its answer is small and the floor computes it in under CHEAP_MS
+# (p50, one client): then the per-request costs around evaluation dominate.
+CHEAP_MS = 5.0
+CHEAP_ROWS = 1000
 BENCH_TOKEN = "bench-token-0123456789abcdef"
 BENCH_WRITER = "https://example.org/people/benchmark"
 
@@ -179,6 +182,16 @@ def start_oxigraph_memory(dataset: Path) -> Server:
 
 
 # ---- load --------------------------------------------------------------------------
+
+def answer_rows(url: str, query: str) -> int:
+    """How many rows ``url`` answers ``query`` with (one SPARQL JSON request)."""
+    import json
+
+    request = urllib.request.Request(url + "?" + urllib.parse.urlencode({"query": query}),
+                                     headers={"Accept": ACCEPT})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return len(json.load(response)["results"]["bindings"])
+
 
 def client_name() -> str:
     if not WRK:
@@ -431,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
                      "https://w3id.org/caonto/id/state-0-1",
                      "https://w3id.org/caonto/id/org-0-0", args.writes_large))
     results: dict = {"rows": [], "memory": [], "writes": [], "virtuoso": None,
-                     "machine": machine, "client": client_name()}
+                     "answers": {}, "machine": machine, "client": client_name()}
     try:
         for label, path, entity, member, organization, writes in datasets:
             triples = sum(1 for _ in open(path, "rb"))
@@ -455,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "started_s": virtuoso.instance.started_s}
                 for name, template in QUERIES.items():
                     query = template.replace("{entity}", entity)
+                    results["answers"][(label, name)] = answer_rows(servers[2].url, query)
                     for concurrency in args.concurrency:
                         cells = {}
                         for server in servers:
@@ -570,7 +584,7 @@ def _report(results: dict, args) -> str:
         lines.append(f"| {label} | {name} | {concurrency} | " + " | ".join(
             f"{cells[s]['p50']:.1f} / {cells[s]['p99']:.1f}" if s in cells else "–"
             for s in present) + " |")
-    lines += _floor_summary(results["rows"])
+    lines += _floor_summary(results["rows"], results["answers"])
     lines += ["", "## Memory", "", "Resident MB now / peak (VmHWM), summed over each server "
               "and its child processes, after the query runs.", "",
               "| dataset | triples | " + " | ".join(TITLES[s] for s in present) + " |",
@@ -582,16 +596,20 @@ def _report(results: dict, args) -> str:
     lines += _writes_section(results["writes"])
     lines += _virtuoso_section(results)
     lines += ["", "## The queries", "", "The lookup's entity is caor:kazakhstan for the "
-              "essay and caor:state-0-1 for the synthetic graph (benchmarks/synthetic data: "
-              "`caonto.synthetic`, its inferred graph computed by the reasoner).", ""]
+              "essay and caor:state-0-1 for the synthetic graph (`caonto.synthetic`: the "
+              "project's ontology, a synthetic essay graph that conforms to the shapes, and "
+              "the closure the reasoner publishes for them). Answer rows: " + "; ".join(
+                  f"{label} {name} {rows}" for (label, name), rows in results["answers"].items())
+              + ".", ""]
     for name, template in QUERIES.items():
         lines += [f"{name}:", "```sparql", template.replace(PREFIXES, "").strip(), "```", ""]
     return "\n".join(lines)
 
 
-def _floor_summary(rows) -> list[str]:
+def _floor_summary(rows, answers: dict) -> list[str]:
     cheap = [(label, name, c, cells) for label, _, name, c, cells in rows
              if "floor" in cells and "caonto" in cells
+             and answers.get((label, name), CHEAP_ROWS + 1) <= CHEAP_ROWS
              and rows_floor_p50(rows, label, name) < CHEAP_MS]
     if not cheap:
         return []
@@ -602,9 +620,10 @@ def _floor_summary(rows) -> list[str]:
     names = sorted({f"{label} {name}" for label, name, *_ in cheap})
     verdict = "met" if min(ratios) >= 0.9 else "not met"
     return ["", "### caonto against the Flask floor, cheap queries", "",
-            f"Cheap queries — those the floor answers one client in under {CHEAP_MS:g} ms "
-            f"(p50): {', '.join(names)}. caonto / floor q/s over those rows, every "
-            f"concurrency: min {min(ratios):.2f}, median {statistics.median(ratios):.2f}, "
+            f"Cheap queries — an answer of at most {CHEAP_ROWS} rows that the floor computes "
+            f"for one client in under {CHEAP_MS:g} ms (p50): {', '.join(names)}. "
+            "caonto / floor q/s over those rows, every concurrency: "
+            f"min {min(ratios):.2f}, median {statistics.median(ratios):.2f}, "
             f"max {max(ratios):.2f} (target ≥ 0.90: {verdict}); with caonto's answer cache: "
             f"min {min(cached):.2f}, median {statistics.median(cached):.2f}."]
 

@@ -51,8 +51,8 @@ DirsAllowed = {dir}
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {dir}
-ServerThreads = 10
-MaxClientConnections = 10
+ServerThreads = 20
+MaxClientConnections = 20
 
 [SPARQL]
 ResultSetMaxRows = 1000000
