@@ -16,10 +16,11 @@ import pytest
 from caonto import formats as fmt
 from caonto.build import build_dataset
 from caonto.cli import main
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG
 from caonto.engine.interface import DatasetChoice, QuerySyntaxError
 from caonto.engine.remote import RemoteEndpoints, RemoteEngine, digest_opener, put_graph
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED
-from caonto.publish import graphs_of
+from caonto.publish import graphs_of, publish
 from caonto.resources import resource_paths
 from tests.conftest import caonto_serve, free_port, running_server
 from tests.contrib_samples import CONTRIB, TOKEN, TOKENS_SETTING, membership
@@ -205,6 +206,15 @@ def test_serve_on_virtuoso_reads_pages_validates_and_writes(published, essay, tm
     argv = caonto_serve(port, "--store", published.query_url, "--store-update",
                         published.update_url, "--store-gsp", published.gsp_url)
     base = f"http://127.0.0.1:{port}/"
+    try:
+        _serve_and_write(published, base, argv, env, tmp_path)
+    finally:  # leave the store as the other tests expect it: the essay, nothing else
+        opener = digest_opener(published.credentials, [published.gsp_url])
+        put_graph(published.gsp_url, str(GRAPH_CONTRIB_LOG), None, 60, opener=opener)
+        publish(essay, published.gsp_url, opener=opener)
+
+
+def _serve_and_write(published, base: str, argv: list[str], env: dict, tmp_path) -> None:
     with running_server(argv, base + "sparql?query=ASK%7B%7D", tmp_path / "serve.log", env):
         query = urllib.parse.urlencode({"query": f"SELECT ?label WHERE {{ <{CAOR}kazakhstan> "
                                                  "<http://www.w3.org/2000/01/rdf-schema#label> "

@@ -5,17 +5,17 @@
 to a SPARQL 1.1 query endpoint (and an update endpoint for writes). Answers come back
 as SPARQL JSON results or N-Triples and are re-written by pyoxigraph in the format the
 client negotiated, capped at ``max_rows`` exactly as the local engine caps them. The
-served default dataset (the union of all graphs, or all but ``caog:inferred`` without
-inference) is named to the remote with ``default-graph-uri``/``named-graph-uri``, which
-every SPARQL 1.1 store understands, whatever its own default graph is.
+served default dataset (the union of caonto's graphs — those under ``caog:`` — or all of
+them but ``caog:inferred`` without inference) is named to the remote with
+``default-graph-uri``/``named-graph-uri``, which every SPARQL 1.1 store understands,
+whatever its own default graph is; a store's own graphs (Virtuoso keeps its metadata in
+a few) stay out of it.
 
-The served dataset is caonto's graphs (those under ``caog:``); a store's own graphs
-(Virtuoso keeps its metadata in a few) stay out of it. Stores differ from the protocol
-in ways handled here (docs/scale.md lists them): each query asks for the one result
-format its form needs, an ASK answered as a one-column SELECT is read as the boolean it
-stands for, blank-node labels that are not valid identifiers are rewritten, booleans
-written 1/0 come back in their canonical form true/false, and HTTP
-Digest is answered before the store asks (``digest_opener``).
+Stores depart from the protocol in ways handled here (docs/scale.md lists them): each
+query asks for the one result format its form needs; an ASK answered as a one-column
+SELECT is read as the boolean it stands for; blank-node labels that are not valid
+identifiers are rewritten; booleans written 1/0 come back in their canonical form; and
+HTTP Digest is answered before the store asks (``digest_opener``).
 
 Limits: the timeout bounds how long caonto waits (connect + whole answer); it cannot
 stop the remote's evaluation — give the store its own timeout (Oxigraph
