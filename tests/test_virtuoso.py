@@ -185,7 +185,8 @@ def _get(url: str, accept: str = "application/sparql-results+json") -> tuple[int
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        with error:
+            return error.code, error.read()
 
 
 def _send(method: str, url: str, body: bytes, content_type: str) -> tuple[int, bytes]:
@@ -195,7 +196,8 @@ def _send(method: str, url: str, body: bytes, content_type: str) -> tuple[int, b
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, error.read()
+        with error:
+            return error.code, error.read()
 
 
 def test_serve_on_virtuoso_reads_pages_validates_and_writes(published, essay, tmp_path):

@@ -117,6 +117,10 @@ class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
 
     https_request = http_request
 
+    def http_error_401(self, req, fp, code, msg, headers):
+        fp.close()  # urllib retries with credentials without closing the challenge
+        return super().http_error_401(req, fp, code, msg, headers)
+
     def _fetch_challenge(self, req) -> None:
         probe = urllib.request.Request(req.full_url.split("?", 1)[0], method="HEAD")
         try:
