@@ -4,6 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: help install serve test browser virtuoso wrk bench bench-scale
+# Mutation testing (mutmut) of the modules that guard data and safety, against their fast
+# tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
+mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,11 +47,19 @@ browser: ## install headless Chromium for the browser tests (Debian, as root)
 
 virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian, as root)
 	@scripts/install-virtuoso.sh
+# Mutation testing (mutmut) of the modules that guard data and safety, against their fast
+# tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
+mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 wrk: ## install wrk, the benchmarks' C load generator (Debian, as root)
 	@scripts/install-wrk.sh
 
 bench: install $(VENV)/.installed-test virtuoso wrk ## caonto vs a Flask floor, Oxigraph, Virtuoso; writes (essay, 200k; QUICK=1 for a smoke run)
+	$(BIN)/python -m pytest benchmarks -q -p no:randomly
 	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick)
 
 bench-scale: install $(VENV)/.installed-test wrk ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG

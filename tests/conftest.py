@@ -5,12 +5,14 @@ Endpoint (tests/test_endpoint_*.py): a small graph shaped like the essay's, a re
 app for the Flask test client.
 """
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,3 +148,58 @@ def virtuoso(tmp_path_factory):
     instance = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
     yield instance
     instance.stop()
+
+
+# ---- security (tests/test_security_*.py) ------------------------------------------------
+
+class Canary:
+    """A listening socket on 127.0.0.1 that no one should ever reach. ``connections()``
+    takes every connection made so far without waiting: a connect() completes in the
+    kernel before the connecting call returns, so once a request has been answered any
+    connection it made is already in the backlog."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(128)
+        self.socket.setblocking(False)
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def connections(self) -> int:
+        count = 0
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except BlockingIOError:
+                return count
+            connection.close()
+            count += 1
+
+
+@pytest.fixture()
+def canary():
+    listener = Canary()
+    yield listener
+    listener.socket.close()
+
+
+@pytest.fixture(scope="module")
+def module_canary():
+    listener = Canary()
+    yield listener
+    listener.socket.close()
+
+
+def get_from(source: str, url: str, timeout: float = 60) -> tuple[int, bytes]:
+    """GET ``url`` from the loopback address ``source`` (e.g. 127.0.0.2): the server sees
+    another client. Status and body."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout,
+                                            source_address=(source, 0))
+    try:
+        connection.request("GET", parts.path + ("?" + parts.query if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()

@@ -9,9 +9,11 @@ from rdflib import Graph
 CONTRIB = "https://w3id.org/caonto/graph/contrib/"
 TOKEN = "test-token-alice-0123456789"
 TOKEN_BOB = "test-token-bob-9876543210"
+TOKEN_CAROL = "test-token-carol-maintains-0246"
 ALICE = "https://example.org/people/alice"
 BOB = "https://example.org/people/bob"
-TOKENS_SETTING = f"{TOKEN} {ALICE}, {TOKEN_BOB} {BOB}"
+CAROL = "https://example.org/people/carol"  # a maintainer
+TOKENS_SETTING = f"{TOKEN} {ALICE}, {TOKEN_BOB} {BOB}, {TOKEN_CAROL} {CAROL} maintainer"
 
 PREFIXES = """\
 @prefix cao: <https://w3id.org/caonto/def/> .
@@ -40,6 +42,9 @@ def triples(turtle: str) -> set:
     return set(Graph().parse(data=turtle, format="turtle"))
 
 
+_MARKER = b"caonto test marker"
+
+
 class Listener:
     """A TCP listener on a free loopback port that counts the connections it accepts."""
 
@@ -50,6 +55,7 @@ class Listener:
         self.socket.settimeout(0.2)
         self.port = self.socket.getsockname()[1]
         self.connections = 0
+        self._settled = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -64,10 +70,27 @@ class Listener:
                 connection, _ = self.socket.accept()
             except OSError:
                 continue
-            self.connections += 1
+            connection.settimeout(2)
+            try:
+                first = connection.recv(len(_MARKER))
+            except OSError:
+                first = b""
+            if first == _MARKER:
+                self._settled.set()
+            else:
+                self.connections += 1
             connection.close()
 
+    def settle(self) -> None:
+        """Connect with a marker and wait until it is accepted: connections are accepted
+        in order, so any the server made before has been counted by then."""
+        self._settled.clear()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as marker:
+            marker.sendall(_MARKER)
+        assert self._settled.wait(10), "the marker connection was never accepted"
+
     def close(self) -> None:
+        self.settle()
         self._stop.set()
         self._thread.join(2)
         self.socket.close()

@@ -4,6 +4,7 @@ from functools import cache
 
 from rdflib import Graph
 
+from caonto.namespaces import PREFIXES
 from caonto.pipeline import Asserted, check, load_asserted
 
 
@@ -29,3 +30,7 @@ def closed() -> Graph:
 @cache
 def project_check():
     return check(asserted())
+
+
+# PREFIX lines for every prefix in caonto's table, for the tests' own queries.
+PROLOGUE = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

@@ -15,9 +15,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "caonto"
 # Lowest first. A module belongs to the first entry that is its name or a prefix of it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caonto.config", "caonto.namespaces", "caonto.formats"),
-    ("caonto.resources", "caonto.rdf_io"),
-    ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.pipeline",
-     "caonto.incremental", "caonto.build", "caonto.synthetic"),
+    ("caonto.resources", "caonto.rdf_io", "caonto.sandbox"),
+    ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.vocabulary",
+     "caonto.diagnosis", "caonto.pipeline", "caonto.incremental", "caonto.build",
+     "caonto.synthetic"),
     ("caonto.engine",),
     ("caonto.contrib", "caonto.publish"),
     ("caonto.web",),
@@ -79,6 +80,23 @@ def test_no_module_imports_private_names(module):
     private = [(target, name) for target, name, _, _ in _imports(MODULES[module])
                if name.startswith("_") and not name.startswith("__")]
     assert private == []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_reads_private_attributes_of_another(module):
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    aliases = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("caonto"):
+            aliases |= {a.asname or a.name for a in node.names
+                        if f"{node.module}.{a.name}" in MODULES}
+        elif isinstance(node, ast.Import):
+            aliases |= {a.asname or a.name for a in node.names if a.name.startswith("caonto")}
+    reached = [f"{n.value.id}.{n.attr}" for n in ast.walk(tree)
+               if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+               and n.value.id in aliases and n.attr.startswith("_")
+               and not n.attr.startswith("__")]
+    assert reached == []
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -165,3 +165,140 @@ def test_search_from_the_home_page_in_kazakh(server, browser, typed):
                   f"no search results for {typed}")[0]
     assert first.get_attribute("data-iri") == KAZAKHSTAN
     assert "Қазақстан" in first.text
+
+
+# The network query's answer replaced by one naming hostile IRIs, and a record of every
+# Content-Security-Policy violation; injected before any page script runs.
+_HOSTILE_ANSWER = {"head": {"vars": []}, "results": {"bindings": [
+    {"row": {"value": "node"}, "node": {"value": "javascript:alert(1)//"},
+     "nodeLabel": {"value": "Hostile state"}, "kind": {"value": "https://w3id.org/caonto/def/State"}},
+    {"row": {"value": "node"}, "node": {"value": KAZAKHSTAN}, "nodeLabel": {"value": "Kazakhstan"},
+     "kind": {"value": "https://w3id.org/caonto/def/State"}},
+    {"row": {"value": "relation"}, "link": {"value": "data:text/html;base64,PHNjcmlwdD4="},
+     "linkLabel": {"value": "Hostile relation"}, "a": {"value": "javascript:alert(1)//"},
+     "b": {"value": KAZAKHSTAN}},
+]}}
+_WATCH = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(
+  e.violatedDirective + " " + e.blockedURI));
+const realFetch = window.fetch;
+window.fetch = (url, options) => String(options && options.body).includes("relations+network")
+  ? Promise.resolve(new Response(JSON.stringify(HOSTILE),
+      { headers: { "Content-Type": "application/sparql-results+json" } }))
+  : realFetch(url, options);
+"""
+
+
+def test_the_picture_links_no_hostile_iri_and_no_page_breaks_the_policy(server, browser,
+                                                                         ui_assets):
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    injected = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": _WATCH.replace("HOSTILE", json.dumps(_HOSTILE_ANSWER))})
+    try:
+        browser.get(server + "?lang=en")
+        rows = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr.relation") or False,
+                     "the relations table was not filled")
+        assert "Hostile relation" in rows[0].text  # shown, as text
+        hostile_links = browser.execute_script(
+            "return [...document.querySelectorAll('a')].map(a => a.getAttribute('href') || '')"
+            ".filter(h => /^\\s*(javascript|data):/i.test(h))")
+        assert hostile_links == []
+        assert browser.execute_script("return window.cspViolations") == []
+        browser.get(server + "sparql")
+        _wait(browser, lambda d: d.execute_script("return !!window.caontoYasgui"),
+              "YASGUI did not start")
+        browser.get(server + "page/id/kazakhstan")
+        assert browser.execute_script("return window.cspViolations") == []
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": injected["identifier"]})
+# Text a reader of the page's language sees as the page's own: text nodes and the title,
+# aria-label and placeholder attributes, outside elements marked with another language,
+# code, scripts, and the YASGUI widget (a library with its own English interface).
+_PAGE_TEXT = """
+const language = document.documentElement.lang, found = [];
+const skipped = (el) => el.closest("script, style, code, pre, #yasgui, noscript");
+const own = (el) => (el.closest("[lang]") || document.documentElement).lang === language;
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const el = walker.currentNode.parentElement, text = walker.currentNode.textContent.trim();
+  if (text && !skipped(el) && own(el)) found.push(text);
+}
+for (const el of document.querySelectorAll("[title], [aria-label], [placeholder]")) {
+  if (skipped(el) || !own(el)) continue;
+  for (const name of ["title", "aria-label", "placeholder"]) {
+    if (el.getAttribute(name)) found.push(el.getAttribute(name));
+  }
+}
+found.push(document.title);
+return found;
+"""
+
+
+def _english_ui_strings() -> set[str]:
+    from caonto.web.i18n import UI_TEXT
+
+    english = {w["en"].split("{")[0].strip() for w in UI_TEXT.values()
+               if w["en"] not in (w["kk"], w["ru"])}
+    return {s for s in english if len(s) >= 3}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_main_pages_in_kk_and_ru_show_no_english_ui_string(server, browser, ui_assets, lang):
+    import re
+
+    from caonto.web.i18n import ui_text
+
+    english = _english_ui_strings()
+    for path in ("", "search?q=Qazaqstan", "sparql", "page/id/kazakhstan",
+                 "page/id/kazakhstan-uzbekistan-relations", "id/no-such-resource"):
+        browser.get(server + path + ("&" if "?" in path else "?") + f"lang={lang}")
+        assert browser.execute_script("return document.documentElement.lang") == lang
+        if path == "":  # the script's own words are in too, once it has run
+            loaded = ui_text("network_loaded", lang).split("{")[0].strip() or \
+                ui_text("network_loaded", lang).split("}")[-1].split(";")[0].strip()
+            _wait(browser, lambda d: "loaded" in d.find_element("id", "network")
+                  .get_attribute("class"), "the network did not load")
+            assert loaded.split()[0] in browser.find_element("id", "network-status").text
+        shown = browser.execute_script(_PAGE_TEXT)
+        leftovers = sorted({s for s in english for text in shown
+                            if re.search(rf"(?<![\w:-]){re.escape(s)}(?![\w-])", text)})
+        assert leftovers == [], (path, leftovers)
+
+
+def _stable_layout(browser, url: str) -> dict:
+    browser.get(url)
+    _wait(browser, lambda d: d.execute_script(
+        "return document.getElementById('network').dataset.stable === 'yes'"),
+        "the network did not come to rest")
+    return browser.execute_script("""
+        const net = window.caontoNetwork.network, nodes = net.body.data.nodes.get();
+        return {scale: net.getScale(),
+                nodes: nodes.map((n) => ({id: n.id, kind: n.title, size: n.font ? n.font.size : null,
+                                          box: net.getBoundingBox(n.id),
+                                          at: net.getPositions([n.id])[n.id]}))};""")
+
+
+def test_the_network_keeps_its_layout_and_its_labels_apart(server, browser, ui_assets, tmp_path):
+    first = _stable_layout(browser, server + "?lang=en")
+    second = _stable_layout(browser, server + "?lang=en")
+    where = {n["id"]: (round(n["at"]["x"]), round(n["at"]["y"])) for n in first["nodes"]}
+    assert where == {n["id"]: (round(n["at"]["x"]), round(n["at"]["y"])) for n in second["nodes"]}
+
+    def overlap(a, b):
+        return a["left"] < b["right"] and b["left"] < a["right"] and \
+            a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+    organisations = [n for n in first["nodes"] if "(State)" not in n["kind"]]
+    assert organisations
+    for org in organisations:
+        for other in first["nodes"]:
+            if other["id"] != org["id"]:
+                assert not overlap(org["box"], other["box"]), (org["id"], other["id"])
+    # legible at the default zoom: labels drawn at 11 px or more on the screen
+    assert first["scale"] * 16 >= 11, first["scale"]
+    _screenshot(browser, tmp_path, "network.png")

@@ -17,6 +17,7 @@ from caonto.namespaces import BASE, WD
 from caonto.rdf_io import rdf_files
 from caonto.resources import resource_paths
 from tests import graphs
+from tests.test_essay_claims import EXPECTED as CLAIMS_EXPECTED
 
 QUERIES = resource_paths().queries
 # The essay as published, shipped with the data (data/source/).
@@ -70,22 +71,22 @@ EXPECTED: dict[str, set[tuple]] = {
         ("caor:kyrgyzstan", "Kyrgyzstan", Decimal(729), "km", _line(38),
          "caor:note-border-length")},
     "02-kazakhstan-aid.rq": {
-        ("caor:humanitarian-aid-2010", "caor:kyrgyzstan", "2010", Decimal(20300000), "USD",
+        ("caor:humanitarian-aid-2010", "caor:kyrgyzstan", Decimal(2010), Decimal(20300000), "USD",
          f"caor:aid-{item}", name)
         for item, name in (("diesel-fuel", "diesel fuel"), ("food", "food"),
                            ("construction-materials", "construction materials"),
                            ("coal", "coal"), ("consumer-goods", "other consumer goods"))},
     "04-labour-migration.rq": {
-        ("caor:labour-migration-to-kazakhstan", f"caor:{origin}", "caor:kazakhstan", "2000",
+        ("caor:labour-migration-to-kazakhstan", f"caor:{origin}", "caor:kazakhstan", Decimal(2000),
          Decimal(1000000), True, f"caor:sector-{sector}")
         for origin in ("uzbekistan", "kyrgyzstan", "tajikistan")
         for sector in ("construction", "agriculture", "services")},
     "05-events-in-kyrgyzstan.rq": {
         ("caor:kyrgyz-political-crisis", "cao:PoliticalCrisis", None, "caor:kyrgyzstan"),
-        ("caor:tulip-revolution-2003", "cao:Uprising", "2003", "caor:kyrgyzstan"),
-        ("caor:tulip-revolution-2010", "cao:Uprising", "2010", "caor:kyrgyzstan"),
-        ("caor:clashes-kyrgyzstan-2003", "cao:Event", "2003", "caor:kyrgyzstan"),
-        ("caor:osh-clashes-2010", "cao:InterethnicConflict", "2010", "caor:osh-region")},
+        ("caor:tulip-revolution-2003", "cao:Uprising", Decimal(2003), "caor:kyrgyzstan"),
+        ("caor:tulip-revolution-2010", "cao:Uprising", Decimal(2010), "caor:kyrgyzstan"),
+        ("caor:clashes-kyrgyzstan-2003", "cao:Event", Decimal(2003), "caor:kyrgyzstan"),
+        ("caor:osh-clashes-2010", "cao:InterethnicConflict", Decimal(2010), "caor:osh-region")},
     "06-curator-notes.rq": {
         ("caor:note-border-length", "caor:border-kazakhstan-kyrgyzstan", _line(38),
          "https://en.wikipedia.org/wiki/Kazakhstan%E2%80%93Kyrgyzstan_border"),
@@ -149,10 +150,10 @@ EXPECTED: dict[str, set[tuple]] = {
          "Kazakhstan: equal, friendly and cooperative relations with Kyrgyzstan"),
         ("caor:turkmenistan", "caor:policy-turkmenistan-neutrality", "cao:NeutralityPolicy",
          "Turkmenistan's policy of neutrality"),
-        ("caor:tajikistan", "caor:policy-tajikistan-multi-vector", "cao:MultiVectorPolicy",
-         "Tajikistan's multi-vector policy"),
-        ("caor:uzbekistan", "caor:policy-uzbekistan-closed-society", "cao:ClosedSocietyPolicy",
-         "Uzbekistan's building of a closed society"),
+        ("caor:tajikistan", "caor:policy-tajikistan-multi-vector", "cao:Policy",
+         "Tajikistan's foreign policy, called multi-vector by the author"),
+        ("caor:uzbekistan", "caor:policy-uzbekistan-closed-society", "cao:Policy",
+         "Uzbekistan's domestic course, called building a closed society by the author"),
         ("caor:uzbekistan", "caor:policy-uzbekistan-support-us-counterterrorism", "cao:Policy",
          "Uzbekistan's support for US anti-terrorist activity in Afghanistan and Tajikistan")},
     "10-kazakh-kyrgyz-councils.rq": {
@@ -180,15 +181,16 @@ EXPECTED: dict[str, set[tuple]] = {
         ("caor:kazakhstan", "Kazakhstan", "Қазақстан", "Казахстан", "wd:Q232"),
         ("caor:uzbekistan", "Uzbekistan", "Өзбекстан", "Узбекистан", "wd:Q265"),
         ("caor:turkmenistan", "Turkmenistan", "Түркіменстан", "Туркменистан", "wd:Q874"),
-        ("caor:kyrgyzstan", "Kyrgyzstan", "Қырғызстан", "Киргизия", "wd:Q813"),
+        ("caor:kyrgyzstan", "Kyrgyzstan", "Қырғызстан", "Кыргызстан", "wd:Q813"),
         ("caor:tajikistan", "Tajikistan", "Тәжікстан", "Таджикистан", "wd:Q863"),
         ("caor:afghanistan", "Afghanistan", "Ауғанстан", "Афганистан", "wd:Q889"),
-        ("caor:united-states", "United States", "АҚШ", "Соединённые Штаты Америки", "wd:Q30")},
+        ("caor:united-states", "United States", "Америка Құрама Штаттары",
+         "Соединённые Штаты Америки", "wd:Q30")},
     "16-aid-given-inferred.rq": {("caor:kazakhstan", "caor:kyrgyzstan")},
     "17-assessment-tones.rq": {
-        ("caor:tone-negative", "negative", Decimal(11)),
+        ("caor:tone-negative", "negative", Decimal(14)),
         ("caor:tone-positive", "positive", Decimal(9)),
-        ("caor:tone-cautious", "cautious", Decimal(5)),
+        ("caor:tone-cautious", "cautious", Decimal(4)),
         ("caor:tone-neutral", "neutral", Decimal(1))},
     "18-kyrgyzstan-neighbours-inferred.rq": {("caor:kazakhstan",)},
 }
@@ -208,14 +210,19 @@ RELATION_ASSESSMENTS = {
      "caor:tone-positive", _line(n)) for n in (38, 42, 44)} | {
     ("caor:relation-kyrgyzstan-uzbekistan", "Kyrgyzstan–Uzbekistan relations", _assessment(n),
      f"caor:tone-{tone}", _line(n))
-    for n, tone in ((17, "negative"), (18, "negative"), (19, "positive"), (20, "cautious"))}
+    for n, tone in ((17, "negative"), (18, "negative"), (19, "positive"), (20, "negative"))}
+
+
+# Queries 25-34 ask about the record (caog:record) and name its graphs: tests/test_record.py
+# answers them on a dataset with named graphs.
+RECORD_QUERIES = {p.name for p in QUERIES.glob("*.rq") if 25 <= int(p.name[:2]) <= 34}
 
 
 def test_every_query_file_has_a_title_a_description_prefixes_and_an_expected_answer():
-    files = sorted(p.name for p in QUERIES.glob("*.rq"))
+    files = sorted(p.name for p in QUERIES.glob("*.rq") if p.name not in RECORD_QUERIES)
     assert len(files) >= 15
     assert set(files) == set(EXPECTED) | {"03-relation-assessments.rq", "13-kazakhstan-agenda.rq",
-                                         "14-sentences-mentioning-uzbekistan.rq"}
+                                         "14-sentences-mentioning-uzbekistan.rq"} | set(CLAIMS_EXPECTED)
     for name in files:
         first, second, *_ = _text(name).splitlines()
         assert first.startswith("# title: ") and len(first) > 12, name
@@ -301,7 +308,7 @@ def _oxigraph_store() -> ox.Store:
 def test_the_endpoint_engine_gives_the_same_rows():
     store = _oxigraph_store()
     for path in sorted(QUERIES.glob("*.rq")):
-        if "-inferred" in path.name:
+        if "-inferred" in path.name or path.name in RECORD_QUERIES:
             continue
         ours = graphs.asserted().union().query(path.read_text(encoding="utf-8"))
         expected = sorted((tuple(_ox_value(_to_ox(row[v])) for v in ours.vars) for row in ours),

@@ -6,7 +6,13 @@ import pytest
 from rdflib import Graph
 
 from caonto.build import build_dataset
-from caonto.contrib.gateway import Gateway, Rejected, WriteRefused, asserted_from_nquads
+from caonto.contrib.gateway import (
+    Gateway,
+    GraphChange,
+    Rejected,
+    WriteRefused,
+    asserted_from_nquads,
+)
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphStorage
 from caonto.namespaces import GRAPH_INFERRED
 from tests.contrib_samples import ALICE, CONTRIB, membership
@@ -46,7 +52,7 @@ def test_accepted_write_is_committed_then_published_with_closure_and_log(tmp_pat
     recorder = Recorder()
     gate = gateway(tmp_path, recorder)
     outcome = gate.submit(lambda snapshot: {CONTRIB + "g": turtle(membership("g"))}, ALICE)
-    assert outcome.created == [CONTRIB + "g"] and outcome.changed == {CONTRIB + "g": 7}
+    assert outcome.created == [CONTRIB + "g"] and outcome.changed == {CONTRIB + "g": GraphChange(7, 0)}
     assert (tmp_path / "g.trig").exists()
     [published] = recorder.published
     assert set(published) == {CONTRIB + "g", str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
@@ -79,10 +85,11 @@ def test_refused_writes_store_and_publish_nothing(tmp_path, plan, error):
 def test_a_failed_disk_write_publishes_nothing(tmp_path):
     recorder = Recorder()
     gate = gateway(tmp_path, recorder)
-    (tmp_path / "blocked.trig").mkdir()  # the graph's file cannot be renamed into place
+    (tmp_path / "journal.tmp").mkdir()  # the journal record cannot be written
     with pytest.raises(OSError):
         gate.submit(lambda s: {CONTRIB + "blocked": turtle(membership("b"))}, ALICE)
     assert recorder.published == [] and gate.snapshot.graphs == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.tmp", "lock"]
     gate.storage.close()
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from tests.contrib_samples import (
     ALICE,
@@ -15,6 +15,7 @@ from tests.contrib_samples import (
     PREFIXES,
     TOKEN,
     TOKEN_BOB,
+    TOKEN_CAROL,
     TOKENS_SETTING,
     Listener,
     membership,
@@ -85,8 +86,8 @@ def test_put_stores_a_valid_graph_durably_and_serves_it_with_its_closure(client,
                           headers={**TURTLE, "Accept": "application/json"})
     assert response.status_code == 201, response.data
     summary = response.get_json()
-    assert summary["graphs"] == [{"graph": graph_iri("put"), "triples": 7, "deleted": False,
-                                  "created": True}]
+    assert summary["graphs"] == [{"graph": graph_iri("put"), "added": 7, "removed": 0,
+                                  "deleted": False, "created": True}]
     assert served(client, "put") == triples(body)
     stored = (contrib_dir / "put.trig").read_text(encoding="utf-8")
     assert "membership-put" in stored and ALICE in stored  # reviewable, with provenance
@@ -317,7 +318,9 @@ def test_load_and_service_are_400_and_never_reach_the_network(client, contrib_di
                      "LOAD <file:///etc/passwd>"):
             response = refused(client, contrib_dir, 400, "POST", "/update", data=text.encode(),
                                headers=UPDATE)
-            assert b"LOAD" in response.data or b"SERVICE" in response.data
+            keyword = "SERVICE" if "SERVICE" in text else "LOAD"
+            target = text.split(f"{keyword} <", 1)[1].split(">", 1)[0]
+            assert f"{keyword} {target} refused".encode() in response.data, response.data
     finally:
         listener.close()
     assert listener.connections == 0
@@ -409,6 +412,265 @@ def test_protocol_details(client):
     assert union.status_code == 200 and b"membership-details" in union.data
     assert client.get("/store?graph=https://example.org/none").status_code == 404
     assert client.get("/store").status_code == 400
-    response = client.post("/update", data={"update": "CLEAR ALL",
-                                            "using-graph-uri": graph_iri("put")}, headers=AUTH)
-    assert response.status_code == 400 and b"USING" in response.data
+
+
+LEXICAL_FORMS = ['"01"^^xsd:integer', '"1"^^xsd:boolean', '"2001-06-15T00:00:00Z"^^xsd:dateTime',
+                 '"1E3"^^xsd:double', '"two spaces"^^xsd:token', '"NaN"^^xsd:float']
+
+
+def test_contributed_literals_are_stored_and_served_exactly_as_sent(client, contrib_dir):
+    values = " , ".join(LEXICAL_FORMS)
+    body = membership("lexical") + f"caor:membership-lexical <https://example.org/measure> {values} .\n"
+    response = client.put(f"/store?graph={graph_iri('lexical')}", data=body.encode(),
+                          headers=TURTLE)
+    assert response.status_code == 201, response.data  # "NaN"^^xsd:float is valid
+    sent = {text.replace("xsd:", "<http://www.w3.org/2001/XMLSchema#").replace(
+        "^^<http://www.w3.org/2001/XMLSchema#", "^^<http://www.w3.org/2001/XMLSchema#") + ">"
+        for text in LEXICAL_FORMS}
+    # The Graph Store serves them as sent, and reads them back so from the file.
+    for graph in (client.get(f"/store?graph={graph_iri('lexical')}",
+                             headers={"Accept": "application/n-triples"}).data.decode(),
+                  _file_as_ntriples(contrib_dir / "lexical.trig")):
+        objects = {line.split("<https://example.org/measure> ", 1)[1].rstrip(" .")
+                   for line in graph.splitlines() if "<https://example.org/measure>" in line}
+        assert objects == sent
+    # SPARQL still compares by value where SPARQL does: "01" = 1.
+    assert ask(client, f"ASK {{ GRAPH <{graph_iri('lexical')}> {{ ?m "
+                       "<https://example.org/measure> ?v FILTER(?v = 1) } }")
+
+
+def _file_as_ntriples(path: Path) -> str:
+    import pyoxigraph as ox
+
+    quads = ox.parse(path.read_bytes(), format=ox.RdfFormat.TRIG)
+    return ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                        format=ox.RdfFormat.N_TRIPLES).decode()
+
+
+def test_an_ill_typed_token_is_refused_not_collapsed_into_a_valid_one(client, contrib_dir):
+    body = membership("token") + 'caor:membership-token <https://example.org/code> " a  b "^^xsd:token .\n'
+    before = state(client, contrib_dir, "token")
+    response = client.put(f"/store?graph={graph_iri('token')}", data=body.encode(),
+                          headers=TURTLE)
+    assert response.status_code == 422
+    assert b"' a  b '" in response.data and b"xsd:token" in response.data
+    assert state(client, contrib_dir, "token") == before
+
+
+def _update(client, text: str, **params) -> tuple[int, bytes]:
+    """A form POST to /update with protocol parameters (lists allowed)."""
+    form = [("update", text)] + [(name.replace("_", "-"), value) for name, values in
+                                 params.items() for value in
+                                 (values if isinstance(values, list) else [values])]
+    from werkzeug.datastructures import MultiDict
+
+    response = client.post("/update", data=MultiDict(form), headers=AUTH)
+    return response.status_code, response.data
+
+
+def test_using_graph_uri_and_using_named_graph_uri_set_the_where_dataset(client, contrib_dir):
+    client.put(f"/store?graph={graph_iri('usrc')}", data=membership("usrc").encode(),
+               headers=TURTLE)
+    copy = f"INSERT {{ GRAPH <{graph_iri('ucopy')}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+    status, body = _update(client, copy, using_graph_uri=graph_iri("usrc"))
+    assert status == 200, body
+    assert served(client, "ucopy") == triples(membership("usrc"))  # not the whole union
+    # USING NAMED: GRAPH ?g sees only the graphs named, and the default graph is empty.
+    copy_named = (f"INSERT {{ GRAPH <{graph_iri('ucopy2')}> {{ ?s ?p ?o }} }} "
+                  "WHERE { GRAPH ?g { ?s ?p ?o } }")
+    response = client.post(f"/update?using-named-graph-uri={graph_iri('usrc')}",
+                           data=copy_named.encode(), headers=UPDATE)  # direct POST
+    assert response.status_code == 200, response.data
+    assert served(client, "ucopy2") == triples(membership("usrc"))
+    # DELETE WHERE takes them too: with only usrc as the default graph, GRAPH <ucopy>
+    # matches nothing, so nothing is deleted.
+    status, body = _update(client, f"DELETE WHERE {{ GRAPH <{graph_iri('ucopy')}> "
+                                   "{ ?s ?p ?o } }", using_graph_uri=graph_iri("usrc"))
+    assert status == 200, body
+    assert served(client, "ucopy") == triples(membership("usrc"))
+    status, body = _update(client, f"DELETE WHERE {{ GRAPH <{graph_iri('ucopy')}> "
+                                   "{ ?s ?p ?o } }", using_named_graph_uri=graph_iri("ucopy"))
+    assert status == 200, body
+    assert served(client, "ucopy") == set()
+
+
+def test_protocol_dataset_with_the_updates_own_is_400(client, contrib_dir):
+    before = state(client, contrib_dir, "uown")
+    for text in (f"WITH <{graph_iri('uown')}> INSERT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}",
+                 f"INSERT {{ GRAPH <{graph_iri('uown')}> {{ ?s ?p ?o }} }} "
+                 f"USING <{graph_iri('usrc')}> WHERE {{ ?s ?p ?o }}"):
+        status, body = _update(client, text, using_graph_uri=graph_iri("usrc"))
+        assert status == 400 and b"names its own dataset" in body
+    status, body = _update(client, "INSERT DATA {}", using_graph_uri="x> } ; DROP ALL ; <y:z")
+    assert status == 400 and b"absolute IRIs" in body
+    assert state(client, contrib_dir, "uown") == before
+
+
+# ---- ownership, honesty and dependencies ---------------------------------------------
+
+def as_(token: str, content_type: str | None = "text/turtle") -> dict:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return {**headers, "Content-Type": content_type} if content_type else headers
+
+
+def test_only_the_creator_or_a_maintainer_may_replace_or_delete_a_graph(client, contrib_dir):
+    url = f"/store?graph={graph_iri('owned')}"
+    assert client.put(url, data=membership("owned").encode(), headers=TURTLE).status_code == 201
+    before = state(client, contrib_dir, "owned")
+    for method, body in (("put", membership("bob").encode()), ("delete", None)):
+        response = getattr(client, method)(url, data=body, headers=as_(TOKEN_BOB))
+        assert response.status_code == 403, response.data
+        assert ALICE in response.get_json()["message"]  # it names the owner
+    update = f"DELETE WHERE {{ GRAPH <{graph_iri('owned')}> {{ ?s ?p ?o }} }}"
+    response = client.post("/update", data=update.encode(),
+                           headers=as_(TOKEN_BOB, "application/sparql-update"))
+    assert response.status_code == 403
+    assert state(client, contrib_dir, "owned") == before
+    # Adding is open to everyone; the creator stays the owner.
+    response = client.post(url, data=membership("bob-adds").encode(), headers=as_(TOKEN_BOB))
+    assert response.status_code == 200, response.data
+    assert response.get_json()["graphs"][0]["added"] == 7
+    creator = client.post("/sparql", data={"query": f"""SELECT ?c WHERE {{ GRAPH
+        <https://w3id.org/caonto/graph/contrib-log> {{ <{graph_iri('owned')}>
+        <http://purl.org/dc/terms/creator> ?c }} }}"""}, headers={"Accept": "text/csv"})
+    assert creator.data.decode().split() == ["c", ALICE]
+    # A maintainer may delete it.
+    response = client.delete(url, headers=as_(TOKEN_CAROL, None))
+    assert response.status_code == 200, response.data
+    assert response.get_json()["graphs"] == [{"graph": graph_iri("owned"), "added": 0,
+                                             "removed": 14, "deleted": True, "created": False}]
+    assert served(client, "owned") == set()
+
+
+def test_the_creator_replacing_a_graph_is_told_what_was_added_and_removed(client):
+    url = f"/store?graph={graph_iri('counts')}"
+    client.put(url, data=membership("counts").encode(), headers=TURTLE)
+    graph = Graph().parse(data=membership("counts"), format="turtle")
+    graph.remove((None, URIRef("https://w3id.org/caonto/def/startDate"), None))
+    smaller = graph.serialize(format="nt")
+    response = client.put(url, data=smaller.encode(), headers={**TURTLE, "Accept": "application/json"})
+    assert response.status_code == 200, response.data
+    assert response.get_json()["graphs"][0] | {"graph": None} == {
+        "graph": None, "added": 0, "removed": 1, "deleted": False, "created": False}
+    text = client.put(url, data=membership("counts").encode(), headers=TURTLE).data.decode()
+    assert "1 triples added, 0 removed" in text
+
+
+@pytest.mark.parametrize("subject", [CONTRIB + "someone-elses",
+                                     "https://w3id.org/caonto/graph/contrib-log",
+                                     "https://w3id.org/caonto/graph/essay"])
+def test_contributions_may_not_describe_the_named_graphs(client, contrib_dir, subject):
+    before = state(client, contrib_dir, "claims")
+    body = membership("claims") + (f"<{subject}> <http://www.w3.org/ns/prov#wasAttributedTo> "
+                                   f"<{BOB}> .\n")
+    response = client.put(f"/store?graph={graph_iri('claims')}", data=body.encode(),
+                          headers=as_(TOKEN))
+    assert response.status_code == 403
+    assert subject in response.get_json()["message"]
+    assert state(client, contrib_dir, "claims") == before
+
+
+NEWLAND = PREFIXES + """
+caor:newland a cao:State ;
+    rdfs:label "Newland"@en , "Жаңаел"@kk , "Новоземье"@ru ;
+    dcterms:source <https://example.org/newland> .
+"""
+
+
+def test_a_graph_that_passes_thanks_to_anothers_says_so_and_blocks_its_deletion(
+        client, contrib_dir):
+    land, member = f"/store?graph={graph_iri('newland')}", f"/store?graph={graph_iri('nlm')}"
+    assert client.put(land, data=NEWLAND.encode(), headers=TURTLE).status_code == 201
+    response = client.put(member, data=membership("nlm", state="newland").encode(),
+                          headers=as_(TOKEN_BOB))
+    assert response.status_code == 201, response.data
+    leans = response.get_json()["dependsOn"]
+    assert {(d["graph"], d["creator"]) for d in leans} == {(graph_iri("newland"), ALICE)}
+    assert "caor:newland rdf:type cao:State ." in {d["triple"] for d in leans}
+    # the findings Bob's graph would have without Alice's are on his membership node
+    assert {d["focus"] for d in leans} == {"caor:membership-nlm"}, leans
+    # Alice's own graph does not lean on anyone: nothing to say.
+    again = client.put(land, data=NEWLAND.encode(), headers={**TURTLE, "Accept": "application/json"})
+    assert again.get_json().get("dependsOn", []) == []
+    # Deleting Alice's graph would break Bob's: refused, naming Bob's graph and the triple.
+    before = state(client, contrib_dir, "newland")
+    response = client.delete(land, headers=as_(TOKEN, None))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert {d["graph"] for d in body["dependents"]} == {graph_iri("nlm")}
+    assert graph_iri("nlm") in body["message"] and "caor:newland" in body["message"]
+    assert any(d["triple"].startswith("caor:newland rdfs:label") for d in body["dependents"])
+    assert state(client, contrib_dir, "newland") == before
+
+
+# ---- behaviour pinned where a small change of the code went unnoticed --------------------
+
+def test_the_dry_run_header_alone_stores_nothing(client, contrib_dir):
+    before = state(client, contrib_dir, "dryheader")
+    response = client.put(f"/store?graph={graph_iri('dryheader')}",
+                          data=membership("dryheader").encode(),
+                          headers={**TURTLE, "X-Caonto-Dry-Run": "true",
+                                   "Accept": "application/json"})
+    assert response.status_code == 200, response.data
+    assert response.get_json()["dryRun"] is True
+    assert state(client, contrib_dir, "dryheader") == before
+
+
+def test_a_replaced_graph_loses_its_old_triples_everywhere(client):
+    url = f"/store?graph={graph_iri('replaced')}"
+    assert client.put(url, data=membership("old").encode(), headers=TURTLE).status_code == 201
+    assert client.put(url, data=membership("new").encode(), headers=TURTLE).status_code == 200
+    old = "<https://w3id.org/caonto/id/membership-old>"
+    for inference in ("true", "false"):
+        response = client.post("/sparql", data={"query": f"ASK {{ {old} ?p ?o }}",
+                                                "inference": inference},
+                               headers={"Accept": "application/sparql-results+json"})
+        assert response.get_json()["boolean"] is False, inference
+    assert not ask(client, f"ASK {{ GRAPH ?g {{ ?s ?p {old} }} }}")  # nor its closure
+    assert served(client, "replaced") == triples(membership("new"))
+
+
+def test_inference_false_sees_a_write_and_still_hides_the_closure(client):
+    client.put(f"/store?graph={graph_iri('noinf')}", data=membership("noinf").encode(),
+               headers=TURTLE)
+    member = "<https://w3id.org/caonto/id/membership-noinf>"
+    asserted = f"ASK {{ {member} <https://w3id.org/caonto/def/member> ?state }}"
+    inferred = ("ASK { <https://w3id.org/caonto/id/kazakhstan> "
+                f"<https://w3id.org/caonto/def/hasMembership> {member} }}")
+    answers = {}
+    for query in (asserted, inferred):
+        for inference in ("true", "false"):
+            response = client.post("/sparql", data={"query": query, "inference": inference},
+                                   headers={"Accept": "application/sparql-results+json"})
+            answers[query is asserted, inference] = response.get_json()["boolean"]
+    assert answers == {(True, "true"): True, (True, "false"): True,
+                       (False, "true"): True, (False, "false"): False}
+
+
+def test_cors_is_open_for_reads_only(client):
+    origin = {"Origin": "https://example.org"}
+    read = client.get(f"/store?graph={graph_iri('put')}", headers=origin)
+    assert read.headers.get("Access-Control-Allow-Origin") == "*"
+    writes = [client.put(f"/store?graph={graph_iri('cors')}", data=membership("cors").encode(),
+                         headers={**TURTLE, **origin}),
+              client.post("/update", data=b"INSERT DATA {}", headers={**UPDATE, **origin}),
+              client.delete(f"/store?graph={graph_iri('cors')}", headers={**AUTH, **origin})]
+    assert [w.status_code for w in writes] == [201, 200, 200]
+    assert [w.headers.get("Access-Control-Allow-Origin") for w in writes] == [None] * 3
+
+
+def test_the_engine_refuses_service_and_load_for_python_callers_too(app):
+    from caonto.engine.interface import QueryRefused
+
+    engine = app.extensions["caonto"].engine
+    listener = Listener()
+    try:
+        for text in (f"SELECT * WHERE {{ SERVICE <{listener.url}/sparql> {{ ?s ?p ?o }} }}",
+                     f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}/x> {{ ?s ?p ?o }} }}"):
+            with pytest.raises(QueryRefused, match="SERVICE"):
+                engine.solutions(text)
+        with pytest.raises(QueryRefused, match="LOAD"):
+            engine.update(f"LOAD <{listener.url}/data.ttl> INTO GRAPH <{CONTRIB}load>")
+    finally:
+        listener.close()
+    assert listener.connections == 0

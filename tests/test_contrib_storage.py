@@ -45,12 +45,53 @@ def test_a_committed_record_is_replayed_whole_on_open(tmp_path):
     assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "journal").exists()
 
 
-def test_a_torn_record_is_discarded_and_nothing_changes(tmp_path):
+def test_a_torn_record_is_moved_aside_logged_and_nothing_changes(tmp_path, caplog):
     (tmp_path / "keep.trig").write_bytes(b"keep")
     write_record(tmp_path, {"keep.trig": None, "new.trig": b"new"}, corrupt=True)
+    torn = (tmp_path / "journal").read_bytes()
     with JournalDir(tmp_path) as journal:
         assert journal.recovered == "discarded"
         assert journal.names() == ["keep.trig"]
+    aside = list((tmp_path / "rejected").iterdir())
+    assert [p.read_bytes() for p in aside] == [torn]  # kept for a human to look at
+    assert not (tmp_path / "journal").exists()
+    assert any("failed its checksum" in r.getMessage() and str(aside[0]) in r.getMessage()
+               and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_a_checksummed_record_that_is_not_caontos_is_a_one_line_storage_error(tmp_path):
+    body = b'{"a.trig": "not base64!"}'
+    (tmp_path / "journal").write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    with pytest.raises(StorageError) as caught:
+        JournalDir(tmp_path)
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "journal") in message
+    assert (tmp_path / "journal").exists()  # left for a human to look at
+
+
+def test_a_graph_file_with_a_bad_date_is_a_one_line_storage_error(tmp_path):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    data = to_trig(CONTRIB + "d", Graph().parse(data=membership("d"), format="turtle"),
+                   GraphMeta((ALICE,), when, when))
+    body = data.split(b"\n", 1)[1].replace(b"2026-11-25T00:00:00+00:00", b"2026-13-45T00:00:00")
+    (tmp_path / "d.trig").write_bytes(
+        b"# sha256 " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    with GraphStorage(tmp_path) as storage, pytest.raises(StorageError) as caught:
+        storage.load()
+    assert "\n" not in str(caught.value) and str(tmp_path / "d.trig") in str(caught.value)
+    assert "2026-13-45" in str(caught.value)
+
+
+def test_a_flipped_byte_that_keeps_the_syntax_is_caught_by_the_file_checksum(tmp_path):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({CONTRIB + "f": (Graph().parse(data=membership("f"), format="turtle"),
+                                        GraphMeta((ALICE,), when, when, ALICE))})
+        assert CONTRIB + "f" in storage.load()
+    path = tmp_path / "f.trig"
+    path.write_bytes(path.read_bytes().replace(b"2001-06-15", b"2001-06-16"))  # still valid
+    with GraphStorage(tmp_path) as storage, pytest.raises(StorageError, match="checksum"):
+        storage.load()
 
 
 def test_one_writer_per_directory(tmp_path):
@@ -107,12 +148,112 @@ def test_a_file_holding_another_graph_is_an_error(tmp_path):
         storage.load()
 
 
-def test_after_a_half_applied_commit_no_new_commit_can_overwrite_its_record(tmp_path):
+def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(tmp_path):
     with JournalDir(tmp_path) as journal:
         (tmp_path / "blocked.trig").mkdir()  # renaming a file over a directory fails
-        with pytest.raises(OSError):
-            journal.commit({"a.trig": b"A", "blocked.trig": b"B"})
-        assert (tmp_path / "journal").exists()  # kept for replay
-        with pytest.raises(OSError, match="restart"):
+        journal.commit({"a.trig": b"A", "blocked.trig": b"B"})  # committed: no error
+        record = (tmp_path / "journal").read_bytes()  # kept for replay
+        assert journal.pending and journal.names() == ["a.trig", "blocked.trig"]
+        assert journal.read("blocked.trig") == b"B"
+        with pytest.raises(OSError) as caught:  # it must finish before another commit
             journal.commit({"c.trig": b"C"})
-        assert not (tmp_path / "c.trig").exists()
+        assert str(tmp_path / "blocked.trig") in str(caught.value)
+        assert (tmp_path / "journal").read_bytes() == record and not (tmp_path / "c.trig").exists()
+        (tmp_path / "blocked.trig").rmdir()  # the operator clears the way; no restart
+        journal.commit({"c.trig": b"C"})
+        assert not journal.pending and not (tmp_path / "journal").exists()
+        assert {p.name: p.read_bytes() for p in tmp_path.glob("*.trig")} == {
+            "a.trig": b"A", "blocked.trig": b"B", "c.trig": b"C"}
+
+
+def test_the_fsync_reaches_the_file_data_and_the_directory(tmp_path, monkeypatch):
+    import os
+
+    synced = []
+    real_fsync = os.fsync
+
+    def spy(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    with JournalDir(tmp_path) as journal:
+        journal.commit({"a.trig": b"A"})
+    assert str(tmp_path / "journal.tmp") in synced  # the record's data, before its rename
+    assert str(tmp_path / "a.trig.tmp") in synced  # the file's data, before its rename
+    assert synced.count(str(tmp_path)) >= 2  # the commit point, and the applied files
+
+
+# ---- a full disk: a real, small filesystem ---------------------------------------------
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs mounted for this test (as root; skipped otherwise)."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(disk, leave: int):
+    """Fill ``disk`` up, then free about ``leave`` bytes; returns the filler file."""
+    import os
+
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def test_a_full_disk_refuses_before_the_commit_point_and_writes_resume_when_freed(small_disk):
+    import errno
+
+    root = small_disk / "contrib"
+    with JournalDir(root) as journal:
+        journal.commit({"a.trig": b"A"})
+        filler = fill(small_disk, leave=0)
+        with pytest.raises(OSError) as caught:
+            journal.commit({"a.trig": b"B" * 20000})
+        assert caught.value.errno == errno.ENOSPC and str(root / "journal") in str(caught.value)
+        assert journal.names() == ["a.trig"] and journal.read("a.trig") == b"A"
+        assert not list(root.glob("*.tmp")) and not (root / "journal").exists()
+        filler.unlink()  # space freed: the same process writes again
+        journal.commit({"a.trig": b"B" * 20000})
+        assert (root / "a.trig").read_bytes() == b"B" * 20000
+
+
+def test_a_full_disk_past_the_commit_point_keeps_the_commit_and_survives_a_restart(small_disk):
+    import errno
+
+    root = small_disk / "contrib"
+    payload = bytes(range(256)) * 200  # 51 200 bytes; its record takes 4/3 of that
+    JournalDir(root).close()
+    filler = fill(small_disk, leave=100 * 1024)  # room for the record, not also the file
+    with JournalDir(root) as journal:
+        journal.commit({"big.trig": payload})  # durable in the record: it stands
+        assert journal.pending and journal.read("big.trig") == payload
+    with JournalDir(root) as journal:  # a restart on the still-full disk works too
+        assert journal.pending and journal.names() == ["big.trig"]
+        with pytest.raises(OSError) as caught:
+            journal.commit({"small.trig": b"S"})
+        assert caught.value.errno == errno.ENOSPC and str(root / "big.trig") in str(caught.value)
+        filler.unlink()
+        journal.commit({"small.trig": b"S"})
+        assert not journal.pending
+    assert (root / "big.trig").read_bytes() == payload and (root / "small.trig").read_bytes() == b"S"

@@ -33,3 +33,16 @@ def test_serve_with_two_processes_shares_the_port_and_stops_cleanly(endpoint_dat
     except OSError:
         pass
     assert status is None  # nobody listens any more
+
+
+def test_serve_refuses_several_processes_when_writes_are_on(endpoint_dataset, tmp_path):
+    env = dict(os.environ, **{k: str(v) for k, v in endpoint_settings(endpoint_dataset).items()})
+    env.update(CAONTO_TOKENS="a-token-of-sixteen-chars https://example.org/people/alice",
+               CAONTO_CONTRIB_DIR=str(tmp_path / "contrib"))
+    done = subprocess.run([sys.executable, "-m", "caonto.cli", "serve", "--port",
+                           str(free_port()), "--processes", "2"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--processes 2" in done.stderr and "CAONTO_TOKENS" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "contrib").exists()  # refused before anything started

@@ -22,6 +22,9 @@ from caonto.web.negotiation import negotiate
     ("application/*", fmt.GRAPH, "ntriples"),
     ("image/png", fmt.SOLUTIONS, None),
     ("text/turtle;q=0", fmt.GRAPH, None),
+    ("text/*;q=0", fmt.SOLUTIONS, None),  # q=0 refuses the whole range
+    ("*/*;q=0", fmt.GRAPH, None),
+    ("text/*;q=0, application/sparql-results+xml;q=0.1", fmt.SOLUTIONS, "xml"),
     ("application/n-quads;q=0.9, application/trig", fmt.GRAPH, "trig"),
     ("text/turtle;q=bogus, application/rdf+xml;q=0.5", fmt.GRAPH, "rdfxml"),
 ])
@@ -124,3 +127,86 @@ def test_answer_cache_serves_repeats_until_the_data_changes(endpoint_dataset):
 def test_no_cache_when_capacity_is_zero(endpoint_dataset):
     with QueryEngine(endpoint_dataset, workers=1, cache_bytes=0) as engine:
         assert engine.query("ASK {}") is not engine.query("ASK {}")
+
+
+# ---- metadata and documents, through the app -----------------------------------------------
+
+def _graph(client, path: str, **params):
+    response = client.get(path, query_string=params, headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200, response.data
+    import rdflib
+
+    return rdflib.Graph().parse(data=response.data, format="nt")
+
+
+def _count(client, query: str) -> int:
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    return int(response.get_json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_void_has_a_licence_publisher_modified_date_and_partitions(endpoint_client):
+    from rdflib import URIRef
+    from rdflib.namespace import DCTERMS, VOID, XSD
+
+    void = _graph(endpoint_client, "/void")
+    dataset = URIRef("https://w3id.org/caonto/id/dataset")
+    assert void.value(dataset, DCTERMS.license) == \
+        URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert void.value(dataset, DCTERMS.publisher) == URIRef("https://w3id.org/caonto/id/caonto-team")
+    assert void.value(dataset, DCTERMS.modified).datatype == XSD.date
+    state = URIRef("https://w3id.org/caonto/def/State")
+    [partition] = [p for p in void.objects(dataset, VOID.classPartition)
+                   if void.value(p, VOID["class"]) == state]
+    assert int(void.value(partition, VOID.entities)) == _count(
+        endpoint_client, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a cao:State }")
+    label = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+    [partition] = [p for p in void.objects(dataset, VOID.propertyPartition)
+                   if void.value(p, VOID.property) == label]
+    assert int(void.value(partition, VOID.triples)) == _count(
+        endpoint_client, "SELECT (COUNT(*) AS ?n) WHERE { ?s rdfs:label ?o }")
+
+
+def test_service_description_names_the_update_endpoint_and_the_entailment_regime(endpoint_client):
+    from rdflib import URIRef
+
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    description = _graph(endpoint_client, "/sparql")
+    update = URIRef("http://localhost/update")
+    assert (update, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Update")) in description
+    service = URIRef("http://localhost/sparql")
+    assert description.value(service, URIRef(sd + "defaultEntailmentRegime")) == \
+        URIRef("http://www.w3.org/ns/entailment/OWL-RL")
+    comments = " ".join(str(o) for o in description.objects(service, None))
+    assert "inference=false" in comments
+
+
+def test_json_ld_answers_are_compacted_with_caontos_prefixes(endpoint_client):
+    query = "CONSTRUCT { ?s a cao:State ; rdfs:label ?l } WHERE { ?s a cao:State ; rdfs:label ?l }"
+    as_jsonld = endpoint_client.get("/sparql", query_string={"query": query},
+                                    headers={"Accept": "application/ld+json"})
+    document = json.loads(as_jsonld.data)
+    assert document["@context"] == {"cao": "https://w3id.org/caonto/def/",
+                                    "caor": "https://w3id.org/caonto/id/",
+                                    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+                                    "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
+    first = document["@graph"][0]
+    assert first["@id"].startswith("caor:") and "rdfs:label" in first
+    as_nt = endpoint_client.get("/sparql", query_string={"query": query},
+                                headers={"Accept": "application/n-triples"})
+    expanded = {str(q.triple) if hasattr(q, "triple") else str(q)
+                for q in ox.parse(as_jsonld.data, format=ox.RdfFormat.JSON_LD)}
+    assert expanded == {str(t) for t in ox.parse(as_nt.data, format=ox.RdfFormat.N_TRIPLES)}
+
+
+def test_turtle_answers_declare_only_the_prefixes_they_use(endpoint_client):
+    query = "CONSTRUCT { ?s a cao:State ; rdfs:label ?l } WHERE { ?s a cao:State ; rdfs:label ?l }"
+    body = endpoint_client.get("/sparql", query_string={"query": query},
+                               headers={"Accept": "text/turtle"}).data.decode()
+    declared = [line.split()[1] for line in body.splitlines() if line.startswith("@prefix")]
+    assert sorted(declared) == ["cao:", "caor:", "rdfs:"]
+    void = endpoint_client.get("/void", headers={"Accept": "text/turtle"}).data.decode()
+    rest = "\n".join(line for line in void.splitlines() if not line.startswith("@prefix"))
+    for line in void.splitlines():
+        if line.startswith("@prefix"):
+            assert line.split()[1] in rest, line

@@ -114,3 +114,17 @@ def test_external_same_as_is_not_reasoned_with():
     inferred = infer(graph)
     assert not list(inferred.triples((WD.Q232, None, None)))
     assert not list(inferred.triples((None, RDFS.label, None)))
+
+
+def test_nothing_is_published_about_subjects_outside_caontos_namespaces():
+    from caonto.inference import is_publishable  # a helper the other tests do not need
+
+    ours = URIRef("https://w3id.org/caonto/id/kazakhstan")
+    state = URIRef("https://w3id.org/caonto/def/State")
+    assert is_publishable((ours, RDF.type, state))
+    for foreign in ("https://example.org/x", "http://www.wikidata.org/entity/Q232",
+                    "http://www.w3.org/2002/07/owl#Thing", "https://w3id.org/caontoX/id/y"):
+        assert not is_publishable((URIRef(foreign), RDF.type, state)), foreign
+    graph = Graph().parse(data="""@prefix cao: <https://w3id.org/caonto/def/> .
+        <https://example.org/x> a cao:State .""", format="turtle")
+    assert not any(str(s).startswith("https://example.org/") for s, _, _ in infer(graph))

@@ -177,3 +177,14 @@ def test_partial_lists_derive_nothing_until_complete():
     closure.add([(chain, RDF.rest, cell2), (cell2, RDF.first, b), (cell2, RDF.rest, RDF.nil)])
     assert (URIRef("urn:x"), p, URIRef("urn:z")) in closure
     assert (URIRef("urn:x"), p, URIRef("urn:y")) not in closure
+
+
+def test_eq_rep_p_copies_triples_to_a_same_as_property_either_way():
+    p, q = URIRef("https://example.org/p"), URIRef("https://example.org/q")
+    s, o = URIRef("https://example.org/s"), URIRef("https://example.org/o")
+    before = Closure([(p, OWL.sameAs, q), (s, p, o)])
+    assert (s, q, o) in before
+    after = Closure([(s, p, o)])  # the link arrives after the triple
+    after.add([(q, OWL.sameAs, p)])
+    assert (s, q, o) in after
+    assert (s, q, o) not in Closure([(s, p, o)])

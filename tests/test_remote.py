@@ -67,7 +67,8 @@ def published(oxigraph, endpoint_dataset):
 
 @pytest.fixture(scope="module")
 def engine(published):
-    return RemoteEngine(RemoteEndpoints.oxigraph(published), timeout=5.0, max_rows=50)
+    with RemoteEngine(RemoteEndpoints.oxigraph(published), timeout=5.0, max_rows=50) as engine:
+        yield engine
 
 
 def remote_count(base: str, graph: str) -> int:
@@ -103,6 +104,12 @@ def test_select_is_rewritten_in_the_negotiated_format(engine):
     lines = answer.body.decode().splitlines()
     assert answer.form == "select" and lines[0] == "s" and len(lines) == 4
     assert lines[1].startswith("https://w3id.org/caonto/id/state-")
+
+
+def test_caontos_prefixes_are_predeclared_for_the_remote_store_too(engine):
+    answer = engine.query("SELECT ?s WHERE { ?s a cao:State } ORDER BY ?s LIMIT 1",
+                          solutions_format=fmt.BY_NAME["csv"])
+    assert answer.body.decode().splitlines()[1].startswith("https://w3id.org/caonto/id/state-")
 
 
 def test_row_cap_truncates_and_says_so(engine):
@@ -210,3 +217,33 @@ def test_publish_command_reports_failures_with_exit_code_2(tmp_path, capsys):
     assert main(["publish", "--to", f"http://127.0.0.1:{free_port()}/store",
                  "--dataset", str(broken)]) == 2
     assert "caonto publish:" in capsys.readouterr().err
+
+
+def test_a_query_naming_its_dataset_is_sent_without_the_served_one(engine):
+    ontology = "https://w3id.org/caonto/graph/ontology"
+    [[whole]] = engine.solutions(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ontology}> "
+                                 "{ ?s ?p ?o } }")[1]
+    [[counted]] = engine.solutions(f"SELECT (COUNT(*) AS ?n) FROM <{ontology}> "
+                                   "WHERE { ?s ?p ?o }")[1]
+    assert int(counted.value) == int(whole.value) > 0
+
+
+def test_the_remote_engine_checks_queries_in_sandboxed_workers(engine, canary):
+    from caonto.engine.interface import QueryRefused, QuerySyntaxError
+
+    with pytest.raises(QueryRefused):
+        engine.query(f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}")
+    with pytest.raises(QuerySyntaxError, match="nested too deeply"):
+        engine.query("ASK " + "{" * 6000 + "}" * 6000)
+    assert canary.connections() == 0
+    assert engine._checker.worker_pids()  # the parse ran there, not in this process
+
+
+def test_a_construct_over_the_cap_is_truncated_and_says_so(engine):
+    answer = engine.query("CONSTRUCT WHERE { ?s ?p ?o }", graph_format=fmt.BY_NAME["ntriples"])
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
+    assert answer.form == "graph" and answer.truncated
+    assert answer.count == len(triples) == 50
+    small = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/Summit> } "
+                         "LIMIT 2", graph_format=fmt.BY_NAME["ntriples"])
+    assert not small.truncated and small.count == 2

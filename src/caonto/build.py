@@ -2,16 +2,28 @@
 
 The result is one N-Quads file with three named graphs (``caog:ontology``,
 ``caog:essay``, ``caog:inferred``) plus a manifest. The manifest records a hash of every
-input file and of the tool versions, so a server start reuses a build whose inputs did
-not change instead of recomputing inference and validation.
+input: the ontology, data and shape files, caonto's own source code and the versions of
+the libraries that parse, infer and validate; a server start reuses a build whose inputs
+did not change instead of recomputing inference and validation.
+
+The same inputs give the same bytes: blank nodes are labelled from the content of their
+file (``caonto.rdf_io.parse_bytes``) and the lines are sorted.
+
+A running server never reads the build file itself but a frozen copy of it
+(``freeze``): a later ``caonto build --force`` replaces the build file, and whatever the
+server serves and the checksums it announces must stay the bytes it started with.
 """
 
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import owlrl
+import pyoxigraph
 import pyshacl
 import rdflib
 from rdflib import Dataset, Graph, URIRef
@@ -36,9 +48,24 @@ class BuiltDataset:
     triples_per_graph: dict[str, int]
 
 
-def _inputs_key(paths: ResourcePaths) -> str:
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def code_digest(package: Path = PACKAGE_DIR) -> str:
+    """SHA-256 over caonto's Python source (file names and contents, in order): a changed
+    reasoner, parser or check must not reuse a closure built by the old one."""
     digest = hashlib.sha256()
-    for label in (__version__, rdflib.__version__, owlrl.__version__, pyshacl.__version__):
+    for file in sorted(package.rglob("*.py")):
+        digest.update(str(file.relative_to(package)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inputs_key(paths: ResourcePaths, package: Path = PACKAGE_DIR) -> str:
+    """The build cache key: every input file, caonto's code, the libraries' versions."""
+    digest = hashlib.sha256()
+    for label in (__version__, code_digest(package), rdflib.__version__, owlrl.__version__,
+                  pyshacl.__version__, pyoxigraph.__version__):
         digest.update(label.encode() + b"\0")
     for directory in (paths.ontology, paths.data, paths.record, paths.shapes):
         for file in rdf_files(directory) if directory.is_dir() else []:
@@ -74,7 +101,8 @@ def build_dataset(force: bool = False, settings: Settings | None = None,
     settings = settings or config.load()
     paths = paths or resource_paths(settings)
     out_dir = out_dir or build_dir(settings)
-    key = _inputs_key(paths)
+    key = inputs_key(paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
     nquads = out_dir / f"caonto-{__version__}.nq"
     manifest_path = out_dir / f"caonto-{__version__}.json"
     if not force and nquads.is_file() and manifest_path.is_file():
@@ -106,3 +134,30 @@ def _write_atomically(path: Path, payload: bytes) -> None:
     temporary = path.with_suffix(path.suffix + ".tmp")
     temporary.write_bytes(payload)
     temporary.replace(path)
+
+
+def freeze(source: Path, directory: Path, link: bool = False) -> tuple[Path, str]:
+    """An unchanging copy of ``source`` in ``directory``, named by its SHA-256, and that
+    SHA-256, computed from the copy's own bytes. With ``link``, a hard link when the file
+    system allows: right for build files, which are replaced by renaming, never
+    rewritten in place, so the link keeps the old bytes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / f".incoming-{os.getpid()}-{source.name}"
+    temporary.unlink(missing_ok=True)
+    try:
+        if not link:
+            raise OSError("copy asked for")
+        os.link(source, temporary)
+    except OSError:
+        shutil.copyfile(source, temporary)
+    digest = hashlib.sha256()
+    with open(temporary, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    sha = digest.hexdigest()
+    target = directory / f"caonto-{sha[:32]}.nq"
+    if target.is_file():
+        temporary.unlink()
+    else:
+        temporary.replace(target)
+    return target, sha

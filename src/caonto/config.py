@@ -114,12 +114,23 @@ DECLARED: tuple[Setting, ...] = (
             "its worker is killed"),
     Setting("CAONTO_MAX_ROWS", whole(1), 10_000, "rows (or triples) per answer; more is "
             "truncated and flagged"),
+    Setting("CAONTO_MAX_ANSWER_BYTES", whole(1024), 33_554_432, "bytes per answer; more is "
+            "truncated and flagged, like the row cap"),
     Setting("CAONTO_MAX_REQUEST_BYTES", whole(1024), 1_048_576, "request bodies and query "
             "strings; more is 413/414"),
     Setting("CAONTO_SERVICE_ALLOWLIST", text, "", "space-separated IRIs that SERVICE, FROM "
             "and LOAD may name"),
     Setting("CAONTO_WORKERS", whole(0), 0, "query worker processes; 0 = one per CPU (at least "
             "2, at most 8)"),
+    Setting("CAONTO_PAGE_WORKERS", whole(0), 1, "further worker processes kept for the pages, "
+            "so slow queries cannot starve them; 0 = pages share the query workers"),
+    Setting("CAONTO_CLIENT_QUERIES", whole(0), 0, "queries one client address may run at once; "
+            "0 = one fewer than the query workers (at least 1)"),
+    Setting("CAONTO_QUEUE_WAIT", number(0), 5.0, "seconds a request may wait for a free worker "
+            "before 503; evaluation time starts after the wait"),
+    Setting("CAONTO_SANDBOX", choice("on", "off"), "on", "on = every worker that evaluates "
+            "SPARQL or parses contributed RDF runs without network (it refuses to start "
+            "otherwise); off = no OS-level refusal (see docs/security.md)"),
     Setting("CAONTO_WORKER_MEMORY_MB", memory, 4096, "address-space cap per worker (≥ 512); "
             "0 = no cap"),
     Setting("CAONTO_CACHE_MB", number(0), 32.0, "answers kept for repeated queries; 0 = no "
@@ -132,7 +143,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting("CAONTO_THREADS", whole(1), 8, "waitress threads"),
     Setting("CAONTO_PROCESSES", whole(1), 1, "server processes sharing the port"),
     Setting("CAONTO_BASE_URL", text, "", "the server's public URL, for links and Location; "
-            "empty = the request's"),
+            "empty = the address it listens on (never the Host header)"),
     Setting("CAONTO_NODE_MODULES", text, "", "where npm put YASGUI and vis-network; empty = "
             "the repository's node_modules"),
     # a remote store instead of the local workers
@@ -163,9 +174,14 @@ class Settings:
     reasoner: str
     query_timeout: float
     max_rows: int
+    max_answer_bytes: int
     max_request_bytes: int
     service_allowlist: str
     workers: int
+    page_workers: int
+    client_queries: int
+    queue_wait: float
+    sandbox: str
     worker_memory_mb: int
     cache_mb: float
     disk_store: str

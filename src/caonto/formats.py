@@ -7,6 +7,7 @@ graph formats (CONSTRUCT/DESCRIBE, files) are two kinds; a name is looked up wit
 kind, so ``xml`` is SPARQL XML results for a SELECT and RDF/XML for a graph.
 """
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,8 +108,81 @@ def file_suffixes() -> list[str]:
 def write_triples(triples, chosen: Format, graph: str | None = None,
                   prefixes: dict[str, str] | None = None) -> bytes:
     """pyoxigraph triples written in the graph format ``chosen``. A quads format (TriG,
-    N-Quads, JSON-LD) puts them in the named graph ``graph``, else the default graph."""
+    N-Quads, JSON-LD) puts them in the named graph ``graph``, else the default graph.
+
+    Of ``prefixes``, only those the triples use are declared (Turtle, TriG, RDF/XML); a
+    JSON-LD answer is compacted with them as its ``@context``."""
+    triples = list(triples)
+    used = used_prefixes(triples, prefixes or {}, graph if chosen.is_quads else None)
     if chosen.is_quads:
         name = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         triples = [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
-    return ox.serialize(triples, format=chosen.rdf_format, prefixes=prefixes)
+    payload = ox.serialize(triples, format=chosen.rdf_format, prefixes=used)
+    if chosen.rdf_format == ox.RdfFormat.JSON_LD and prefixes:
+        payload = compact_jsonld(payload, used)
+    elif chosen.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        payload = _without_unused_prefix_lines(payload)
+    return payload
+
+
+def _without_unused_prefix_lines(document: bytes) -> bytes:
+    """Turtle or TriG without the ``@prefix`` lines its body never uses (the writer
+    abbreviates rdf:type as ``a`` and integers as numbers, so a namespace an IRI is in
+    may still go unused)."""
+    lines = document.split(b"\n")
+    heads = [line for line in lines if line.startswith(b"@prefix ")]
+    body = b"\n".join(line for line in lines if not line.startswith(b"@prefix "))
+    unused = {line for line in heads
+              if line.split(b" ", 2)[1] not in body}  # b"cao:" from b"@prefix cao: <...> ."
+    return b"\n".join(line for line in lines if line not in unused)
+
+
+def used_prefixes(triples, prefixes: dict[str, str], graph: str | None = None) -> dict[str, str]:
+    """The entries of ``prefixes`` whose namespace some IRI of ``triples`` (a datatype
+    included) starts with: what a document needs to declare."""
+    iris = {graph} if graph else set()
+    for triple in triples:
+        for term in (triple.subject, triple.predicate, triple.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+    namespaces = {namespace for iri in iris for namespace in prefixes.values()
+                  if iri.startswith(namespace) and len(iri) > len(namespace)}
+    return {p: ns for p, ns in prefixes.items() if ns in namespaces}
+
+
+def compact_jsonld(expanded: bytes, prefixes: dict[str, str]) -> bytes:
+    """Expanded JSON-LD (pyoxigraph's) compacted with ``prefixes`` as its ``@context``:
+    properties, ``@id``s, types and datatypes as prefixed names where a prefix fits.
+    Nothing is lost: a JSON-LD processor expands it back to the same triples."""
+    by_length = sorted(prefixes.items(), key=lambda item: -len(item[1]))
+
+    def iri(value: str) -> str:
+        for prefix, namespace in by_length:
+            local = value[len(namespace):]
+            if value.startswith(namespace) and local and not local.startswith("//"):
+                return f"{prefix}:{local}"
+        return value
+
+    def node(item):
+        if isinstance(item, list):
+            return [node(i) for i in item]
+        if not isinstance(item, dict):
+            return item
+        out = {}
+        for key, value in item.items():
+            if key in ("@id", "@type") and isinstance(value, str):
+                out[key] = iri(value) if not value.startswith("_:") else value
+            elif key == "@type":
+                out[key] = [iri(v) for v in value]
+            elif key.startswith("@"):
+                out[key] = node(value)
+            else:
+                out[iri(key)] = node(value)
+        return out
+
+    document = json.loads(expanded)
+    graph = document if isinstance(document, list) else [document]
+    return json.dumps({"@context": dict(sorted(prefixes.items())), "@graph": node(graph)},
+                      ensure_ascii=False, indent=1).encode("utf-8")

@@ -31,16 +31,25 @@ from dataclasses import dataclass, field
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 
+from caonto.diagnosis import add_findings, contribution_findings, explain_inconsistencies
 from caonto.inference import (
     is_external_same_as,
     is_publishable,
     publishable,
     reasoner_name,
 )
-from caonto.namespaces import bind_prefixes
+from caonto.namespaces import CAOR, bind_prefixes
 from caonto.pipeline import Asserted, CheckResult, check, finding_key
 from caonto.reasoner import Closure, Unsupported
-from caonto.validation import ValidationReport, Violation, load_shapes, show_term, violations_of
+from caonto.validation import (
+    ValidationReport,
+    Violation,
+    load_shapes,
+    show_term,
+    violations_first,
+    violations_of,
+)
+from caonto.vocabulary import GraphFacts, Vocabulary
 
 
 @dataclass
@@ -80,7 +89,8 @@ class IncrementalChecker:
 
     def __init__(self, asserted: Iterable, shapes: Graph | None = None,
                  base_report: ValidationReport | None = None,
-                 known_findings: frozenset = frozenset()):
+                 known_findings: frozenset = frozenset(),
+                 vocabulary: Vocabulary | None = None):
         self._asserted: set = set()
         self._external_same: dict = {}
         reasoning = []
@@ -91,6 +101,8 @@ class IncrementalChecker:
             else:
                 reasoning.append(triple)
         self._closure = Closure(reasoning)
+        # the ontology's terms; without them, the cao: terms the state itself describes
+        self._vocabulary = vocabulary or Vocabulary(self._asserted)
         self._shapes = shapes if shapes is not None else load_shapes()
         self._names = bind_prefixes(Graph()).namespace_manager
         if base_report is None:
@@ -104,6 +116,7 @@ class IncrementalChecker:
         """The state ``asserted`` plus accepted ``graphs`` (the base report is computed)."""
         if graphs:
             options.setdefault("known_findings", asserted.known_findings)
+        options.setdefault("vocabulary", asserted.vocabulary)
         return cls((t for g in (*asserted.named_graphs().values(), *graphs) for t in g), **options)
 
     # -- the check --
@@ -132,22 +145,27 @@ class IncrementalChecker:
         return result
 
     def _judge(self, new_asserted: list, for_reasoning: list, derived: list) -> IncrementalResult:
+        asserted_now = _Overlay(self._asserted, new_asserted)
+        facts = _ClosureFacts(self._closure, asserted_now, self._external_same, new_asserted)
         errors = self._closure.errors()
         if errors:
-            return IncrementalResult(ValidationReport(conforms=False), errors)
-        asserted_now = _Overlay(self._asserted, new_asserted)
+            messages = explain_inconsistencies(errors, self._vocabulary, facts)
+            return IncrementalResult(ValidationReport(conforms=False, inconsistencies=messages),
+                                     messages)
         fresh = set(derived)
         added_inferred = {t for t in fresh if t not in asserted_now and is_publishable(t)}
         removed_inferred = {t for t in for_reasoning if t not in fresh and is_publishable(t)}
         affected = self._affected(new_asserted, derived)
         report = self._validate_nodes(affected, new_asserted)
         shown = {show_term(node, _Named(self._names)) for node in affected}
-        violations = sorted([v for v in self._violations if v.focus_node not in shown]
-                            + report.violations,
-                            key=lambda v: (v.focus_node, v.result_path or "", v.message))
+        violations = violations_first([v for v in self._violations if v.focus_node not in shown]
+                                      + report.violations)
         conforms = not any(v.severity == "Violation" for v in violations)
-        shown_to_writer = [v for v in violations if finding_key(v) not in self._known]
-        return IncrementalResult(ValidationReport(conforms, shown_to_writer, report.graph), [],
+        shown_to_writer = ValidationReport(conforms, [v for v in violations
+                                                      if finding_key(v) not in self._known],
+                                           report.graph)
+        add_findings(shown_to_writer, *contribution_findings(new_asserted, self._vocabulary, facts))
+        return IncrementalResult(shown_to_writer, [],
                                  added_inferred, removed_inferred, affected=len(affected),
                                  _all_violations=violations, _checker=self)
 
@@ -166,9 +184,13 @@ class IncrementalChecker:
         everything = bind_prefixes(Graph())
         for triple in (*self._asserted, *new_asserted):
             everything.add(triple)
-        result: CheckResult = check(Asserted(ontology=Graph(), data=everything))
+        result: CheckResult = check(Asserted(ontology=Graph(), data=everything),
+                                    vocabulary=self._vocabulary)
         every = list(result.report.violations)
         result.report.violations = [v for v in every if finding_key(v) not in self._known]
+        if not result.inconsistencies:
+            add_findings(result.report, *contribution_findings(
+                new_asserted, self._vocabulary, GraphFacts(everything)))
         if commit and result.ok:
             self._asserted.update(new_asserted)
             self._violations = every
@@ -243,10 +265,36 @@ class _Overlay:
     """Membership in a set plus a few more items, without copying the set."""
 
     def __init__(self, base: set, more: Iterable):
-        self._base, self._more = base, set(more)
+        self.base, self.more = base, set(more)
 
     def __contains__(self, item) -> bool:
-        return item in self._more or item in self._base
+        return item in self.more or item in self.base
+
+
+class _ClosureFacts:
+    """``vocabulary.AssertedFacts`` over the closure: its triples that were asserted, and
+    the outside ``owl:sameAs`` links kept beside it."""
+
+    def __init__(self, closure: Closure, asserted: "_Overlay", external_same: dict,
+                 new_asserted: list):
+        self._closure, self._asserted = closure, asserted
+        self._external_same = external_same
+        self._new_same = [t for t in new_asserted if is_external_same_as(t)]
+
+    def about(self, subject):
+        yield from (t for t in self._closure.about(subject) if t in self._asserted)
+        for o in self._external_same.get(subject, ()):
+            yield subject, _SAME_AS, o
+        yield from (t for t in self._new_same if t[0] == subject)
+
+    def pointing_at(self, obj):
+        for subject in self._closure.pointing_at(obj):
+            yield from (t for t in self._closure.about(subject)
+                        if t[2] == obj and t in self._asserted)
+
+    def described_resources(self):
+        return {t[0] for t in (*self._asserted.base, *self._asserted.more)
+                if isinstance(t[0], URIRef) and str(t[0]).startswith(str(CAOR))}
 
 
 class _Named:

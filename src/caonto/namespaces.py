@@ -26,6 +26,7 @@ GRAPH_ESSAY = CAOG["essay"]
 GRAPH_RECORD = CAOG["record"]  # the record: statements from cited public sources
 GRAPH_INFERRED = CAOG["inferred"]
 ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_ESSAY, GRAPH_RECORD)  # the curated graphs, without the closure
+GRAPH_CONTRIB_LOG = CAOG["contrib-log"]  # who contributed which graph, and when
 CONTRIB_GRAPH_PREFIX = BASE + "graph/contrib/"
 
 PREFIXES: dict[str, str] = {
@@ -57,8 +58,3 @@ def bind_prefixes(graph: Graph) -> Graph:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
     return graph
-
-
-def sparql_prologue() -> str:
-    """PREFIX lines for every prefix in the table, for stored and generated queries."""
-    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from caonto.diagnosis import add_findings, contribution_findings, explain_inconsistencies
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
 from caonto.rdf_io import parse_files, rdf_files
 from caonto.resources import ResourcePaths, resource_paths
 from caonto.validation import ValidationReport, Violation, validate_graph
+from caonto.vocabulary import GraphFacts, Vocabulary
 
 
 @dataclass
@@ -34,6 +36,11 @@ class Asserted:
         """Findings the project's own data already has (warnings: a build must conform),
         left out of reports on new data so a contributor sees only what is theirs."""
         return frozenset(finding_key(v) for v in check(self).report.violations)
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The terms the ontology graph defines."""
+        return Vocabulary.of_graph(self.ontology)
 
     def union(self, *more: Graph) -> Graph:
         merged = bind_prefixes(Graph())
@@ -73,21 +80,30 @@ def finding_key(violation: Violation) -> tuple:
     return (violation.focus_node, violation.result_path, violation.value, violation.source_shape)
 
 
-def check(asserted: Asserted, *extra: Graph) -> CheckResult:
+def check(asserted: Asserted, *extra: Graph, vocabulary: Vocabulary | None = None) -> CheckResult:
     """Infer and validate the union of ``asserted`` and ``extra`` graphs.
 
     With ``extra`` graphs, findings the asserted data already had are left out of the
-    report's violations (pySHACL's full report stays in ``report.graph``).
+    report's violations (pySHACL's full report stays in ``report.graph``), and the extra
+    triples are checked against the ontology's terms (``caonto.diagnosis``).
+    ``vocabulary`` defaults to the terms of ``asserted.ontology``.
     """
+    vocabulary = vocabulary or asserted.vocabulary
     union = asserted.union(*extra)
+    # judged on the asserted triples, before the closure joins them
+    findings = contribution_findings((t for g in extra for t in g), vocabulary,
+                                     GraphFacts(union)) if extra else None
     try:
         inferred = infer(union)
     except InconsistencyError as error:
-        return CheckResult(ValidationReport(conforms=False), bind_prefixes(Graph()), error.messages)
+        messages = explain_inconsistencies(error.messages, vocabulary, GraphFacts(union))
+        return CheckResult(ValidationReport(conforms=False, inconsistencies=messages),
+                           bind_prefixes(Graph()), messages)
     for triple in inferred:
         union.add(triple)
     report = validate_graph(union)
     if extra:
         known = asserted.known_findings
         report.violations = [v for v in report.violations if finding_key(v) not in known]
+        add_findings(report, *findings)
     return CheckResult(report, inferred, [])

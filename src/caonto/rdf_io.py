@@ -7,6 +7,7 @@ XML entities, so RDF/XML with entity declarations is refused before parsing (the
 pyshacl work on rdflib graphs.
 """
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -45,17 +46,36 @@ def _refuse_xml_entities(data: bytes, source: str) -> None:
         raise RdfInputError("XML entity declarations are not accepted in RDF/XML", source, line)
 
 
+def literal(lexical: str, datatype: str | None = None, lang: str | None = None) -> Literal:
+    """The rdflib literal with exactly this lexical form.
+
+    rdflib rewrites lexical forms by default ("01"^^xsd:integer to "1", "NaN"^^xsd:float
+    to the invalid "nan"), and collapses xsd:token whitespace even when asked not to; an
+    RDF term *is* its lexical form, so what was sent is what is stored and served."""
+    if lang:
+        return Literal(lexical, lang=lang)
+    if datatype is None or datatype == str(XSD.string):
+        return Literal(lexical)
+    term = Literal(lexical, datatype=datatype, normalize=False)
+    if str(term) != lexical:  # xsd:token / normalizedString: build it as a string first
+        term = Literal(lexical, datatype=_LEXICAL_KEPT, normalize=False)
+        term._datatype, term._value = URIRef(datatype), None  # noqa: SLF001 — see above
+    return term
+
+
+# A datatype rdflib does not know, so it keeps the lexical form untouched.
+_LEXICAL_KEPT = URIRef("urn:caonto:lexical-form-kept")
+
+
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Identifier:
-    """One pyoxigraph term as the equal rdflib term (xsd:string literals become plain)."""
+    """One pyoxigraph term as the same rdflib term: IRIs, blank node labels and literals'
+    lexical forms unchanged (xsd:string literals become plain)."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        return Literal(term.value, datatype=None if datatype == str(XSD.string) else datatype)
+        return literal(term.value, term.datatype.value, term.language)
     raise RdfInputError(f"unsupported RDF term {term!r} (RDF-star is not supported)")
 
 
@@ -88,10 +108,25 @@ def read_quads(data: bytes, fmt: Format, source: str = "<input>",
 
 def parse_bytes(data: bytes, fmt: Format, source: str = "<input>",
                 base_iri: str | None = None, into: Graph | None = None) -> Graph:
-    """Parse ``data`` and add its triples (quads flattened) to ``into`` or a new graph."""
+    """Parse ``data`` and add its triples (quads flattened) to ``into`` or a new graph.
+
+    Blank nodes are labelled from the content: a hash of ``data`` and the order in which
+    the parser meets them. The parser's own labels are random, and they end up in the
+    built N-Quads, so this is what makes a build byte-for-byte reproducible."""
     graph = into if into is not None else Graph()
+    prefix = "c" + hashlib.sha256(data).hexdigest()[:20] + "n"
+    labels: dict[str, BNode] = {}
+
+    def term(node) -> Identifier:
+        if isinstance(node, ox.BlankNode):
+            found = labels.get(node.value)
+            if found is None:
+                found = labels[node.value] = BNode(f"{prefix}{len(labels)}")
+            return found
+        return to_rdflib(node)
+
     for quad in read_quads(data, fmt, source, base_iri):
-        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        graph.add((term(quad.subject), to_rdflib(quad.predicate), term(quad.object)))
     return graph
 
 

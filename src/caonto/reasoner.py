@@ -23,6 +23,7 @@ triples are never stored: owlrl derives them for every node, but no rule here ca
 them to reach anything else, and ``caonto.inference`` never publishes them.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
@@ -31,7 +32,7 @@ from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
 from owlrl.DatatypeHandling import AltXSDToPYTHON
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 from rdflib import BNode, Literal
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 TYPE, SCO, SPO = RDF.type, RDFS.subClassOf, RDFS.subPropertyOf
 DOMAIN, RANGE = RDFS.domain, RDFS.range
@@ -57,11 +58,21 @@ class Unsupported(ValueError):
     """The graph uses an OWL construct this reasoner does not implement; use owlrl."""
 
 
+# XML Schema's lexical space of xsd:float and xsd:double. owlrl's converters refuse NaN,
+# INF and 0, which are valid, so these two are checked against the standard instead.
+_FLOATING = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([Ee][+-]?[0-9]+)?|[+-]?INF|NaN")
+_FLOATING_TYPES = (XSD.float, XSD.double)
+
+
 def _literal_check(literal: Literal) -> str | None:
     # owlrl's dt-not-type check, with its own lexical-to-value converters.
     converter = AltXSDToPYTHON.get(literal.datatype, lambda value: value)
     try:
-        converter(str(literal))
+        if literal.datatype in _FLOATING_TYPES:
+            if not _FLOATING.fullmatch(str(literal)):
+                raise ValueError(str(literal))
+        else:
+            converter(str(literal))
     except ValueError:
         return (f"Lexical value of the literal '{literal}' does not match its datatype "
                 f"({literal.datatype})")

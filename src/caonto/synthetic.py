@@ -125,7 +125,7 @@ def _region(r: int, rng: random.Random, sentence_base: int):
         a((border, _iri(CAO + "borderLength"), qv))
         a((border, _iri(CAO + "statedIn"), rng.choice(sentences)))
         a((qv, _iri(CAO + "numericValue"), _lit(str(100 + rng.randrange(3000)),
-                                                datatype=XSD + "decimal")))
+                                                datatype=XSD + "integer")))
         assessment = _iri(f"{CAOR}assessment-{r}-{j}")
         a((assessment, t, _iri(CAO + "Assessment")))
         _labels(a, assessment, f"Assessment {r}-{j}", f"Баға {r}-{j}")

@@ -11,6 +11,7 @@ import sys
 from caonto import __version__, config
 from caonto.build import BuildError
 from caonto.cli import build, exits, export, publish, query, serve, stats, validate
+from caonto.engine.interface import EvaluationError
 from caonto.inference import InconsistencyError
 from caonto.rdf_io import RdfInputError
 
@@ -42,5 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"caonto: the project's data does not pass its checks:\n{error}", file=sys.stderr)
         return exits.VIOLATIONS
     except OSError as error:
+        print(f"caonto: {error}", file=sys.stderr)
+        return exits.UNUSABLE
+    except EvaluationError as error:  # the engine could not start (data, sandbox)
         print(f"caonto: {error}", file=sys.stderr)
         return exits.UNUSABLE

@@ -17,7 +17,23 @@ GRAPH_FORMAT_NAMES = sorted({name for f in formats.of_kind(formats.GRAPH)
                              for name in (f.name, f.extension, *f.aliases) if "/" not in name})
 
 
+def chosen_format(args: argparse.Namespace) -> formats.Format | None:
+    """``--format`` when given; else the format the output file's extension names
+    (``all.nq`` is N-Quads); Turtle for standard output. None: an unknown extension."""
+    if args.format:
+        return formats.lookup(args.format, formats.GRAPH)
+    if args.output:
+        return formats.for_path(Path(args.output))
+    return formats.DEFAULT[formats.GRAPH]
+
+
 def run(args: argparse.Namespace) -> int:
+    chosen = chosen_format(args)
+    if chosen is None:
+        print(f"caonto export: cannot tell the format from {args.output!r}; name the file "
+              f"with one of {', '.join(formats.file_suffixes())} or give --format",
+              file=sys.stderr)
+        return exits.UNUSABLE
     asserted = load_asserted(resource_paths(args.settings))
     contributed, contrib_log = {}, None
     if args.with_contributions:  # the graphs a server stored under CAONTO_CONTRIB_DIR
@@ -30,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if contributed:  # the log of who contributed what is published, not reasoned over
         contributed[str(GRAPH_CONTRIB_LOG)] = contrib_log
     dataset = assemble(asserted, inferred, contributed)
-    payload = serialize(dataset, formats.lookup(args.format, formats.GRAPH))
+    payload = serialize(dataset, chosen)
     if args.output:
         Path(args.output).write_bytes(payload)
     else:
@@ -45,6 +61,8 @@ def add_command(commands) -> None:
     command.add_argument("--with-contributions", action="store_true",
                          help="add the contributed graphs and caog:contrib-log "
                               "(from CAONTO_CONTRIB_DIR)")
-    command.add_argument("--format", choices=GRAPH_FORMAT_NAMES, default="turtle")
+    command.add_argument("--format", choices=GRAPH_FORMAT_NAMES,
+                         help="default: from the extension of -o FILE (all.nq is N-Quads); "
+                              "Turtle on standard output")
     command.add_argument("-o", "--output", metavar="FILE")
     command.set_defaults(run=run)

@@ -4,6 +4,9 @@ development server, never debug mode).
 ``--processes N`` (N > 1) runs N copies of the server on one port (SO_REUSEPORT; the
 kernel spreads connections): Flask and waitress then use more than one CPU, at the cost
 of one query-worker pool, and so one copy of the data per worker, in each process.
+It is for read-only servers: each process keeps its own copy of the contributed graphs,
+so a write through one would not be seen by the others, and only one may hold the
+contributions directory. With tokens configured, ``serve`` refuses ``--processes``.
 """
 
 import argparse
@@ -15,6 +18,7 @@ import sys
 
 import waitress
 
+from caonto.cli.exits import UNUSABLE
 from caonto.web import create_app
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -44,9 +48,22 @@ def _config(args: argparse.Namespace) -> dict:
             if getattr(args, option) is not None}
 
 
+def listening_address(host: str, port: int) -> str:
+    """http://HOST:PORT/ — the base of links when CAONTO_BASE_URL is not set."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
 def _serve_one(args: argparse.Namespace, reuse_port: bool) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(_config(args))
+    config = _config(args)
+    if not args.settings.base_url:  # links and Location never come from the Host header
+        config["CAONTO_BASE_URL"] = listening_address(args.host, args.port)
+        if args.host in ("0.0.0.0", "::", ""):
+            logging.getLogger("caonto").warning(
+                "links will point to %s: set CAONTO_BASE_URL to the public address",
+                config["CAONTO_BASE_URL"])
+    app = create_app(config)
     sock = _listening_socket(args.host, args.port, reuse_port)
     # SIGTERM is a normal stop: unwind, so that the query workers are closed below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -96,6 +113,13 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in _LOOPBACK:
         print(f"caonto serve: listening on {args.host}, beyond this machine", file=sys.stderr)
     processes = args.processes or args.settings.processes
+    if processes > 1 and (args.settings.tokens or args.settings.tokens_file):
+        print(f"caonto serve: --processes {processes} (CAONTO_PROCESSES) cannot be used with "
+              "writes on (CAONTO_TOKENS / CAONTO_TOKENS_FILE): each process would keep its "
+              "own copy of the contributed graphs, and only one may hold the contributions "
+              "directory. Serve writes from one process (--processes 1), or run read-only "
+              "without tokens.", file=sys.stderr)
+        return UNUSABLE
     if processes > 1:
         return _serve_many(args, processes)
     return _serve_one(args, reuse_port=args._reuse_port)

@@ -2,7 +2,9 @@
 
 Tokens come from the ``CAONTO_TOKENS`` setting (entries separated by newlines or commas)
 and/or the file named by ``CAONTO_TOKENS_FILE`` (one entry a line, ``#`` comments), each
-entry ``TOKEN CONTRIBUTOR-IRI``. With no tokens at all, writes are off.
+entry ``TOKEN CONTRIBUTOR-IRI``, or ``TOKEN CONTRIBUTOR-IRI maintainer`` for a maintainer,
+who may replace or delete graphs that others created. With no tokens at all, writes are
+off.
 
 Tokens are compared with ``hmac.compare_digest`` against every configured token, so the
 time taken does not tell how much of a guess was right or which entry it was near.
@@ -31,9 +33,20 @@ class TokenConfigError(ConfigError):
     """The token setting or file is malformed; the message names the entry."""
 
 
+MAINTAINER = "maintainer"
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who a token names: a contributor IRI, and whether they maintain the dataset."""
+
+    iri: str
+    maintainer: bool = False
+
+
 @dataclass(frozen=True)
 class Tokens:
-    entries: tuple[tuple[bytes, str], ...] = ()
+    entries: tuple[tuple[bytes, Writer], ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -41,6 +54,10 @@ class Tokens:
 
     def contributor(self, authorization: str | None) -> str:
         """The contributor IRI for an ``Authorization`` header value; AuthError otherwise."""
+        return self.writer(authorization).iri
+
+    def writer(self, authorization: str | None) -> Writer:
+        """Who an ``Authorization`` header value names; AuthError otherwise."""
         if not self.entries:
             raise AuthError(403, "writes are disabled on this server: no tokens are "
                                  "configured (the operator sets CAONTO_TOKENS or "
@@ -60,23 +77,25 @@ class Tokens:
         return found
 
 
-def parse_entries(text: str, source: str) -> list[tuple[bytes, str]]:
-    """``TOKEN IRI`` entries from ``text``; TokenConfigError names a bad one (never its token)."""
+def parse_entries(text: str, source: str) -> list[tuple[bytes, Writer]]:
+    """``TOKEN IRI [maintainer]`` entries from ``text``; TokenConfigError names a bad one
+    (never its token)."""
     entries = []
     for number, raw in enumerate(re.split(r"[\n,]", text), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         parts = line.split()
-        if len(parts) != 2:
-            raise TokenConfigError(f"{source}, entry {number}: expected 'TOKEN CONTRIBUTOR-IRI'")
-        token, iri = parts
+        if len(parts) not in (2, 3) or len(parts) == 3 and parts[2] != MAINTAINER:
+            raise TokenConfigError(f"{source}, entry {number}: expected 'TOKEN CONTRIBUTOR-IRI' "
+                                   f"or 'TOKEN CONTRIBUTOR-IRI {MAINTAINER}'")
+        token, iri = parts[:2]
         if len(token) < MIN_TOKEN_LENGTH:
             raise TokenConfigError(f"{source}, entry {number}: tokens must have at least "
                                    f"{MIN_TOKEN_LENGTH} characters")
         if not _IRI.match(iri):
             raise TokenConfigError(f"{source}, entry {number}: {iri!r} is not an absolute IRI")
-        entries.append((token.encode(), iri))
+        entries.append((token.encode(), Writer(iri, len(parts) == 3)))
     return entries
 
 

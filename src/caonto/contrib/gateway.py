@@ -11,7 +11,13 @@ the served store, and only then returns. A rejected or failed write changes noth
 A dry run does everything up to the commit, on the snapshot of the moment, without
 taking the lock.
 
-Provenance goes to ``caog:contrib-log`` (see ``caonto.contrib.storage``).
+Provenance goes to ``caog:contrib-log`` (see ``caonto.contrib.storage``). Each graph has
+an owner, its creator: only they, or a maintainer, may remove its triples or delete it;
+anyone with a token may add to it. No contributed triple may have a subject in
+``caog:`` — the named graphs are described by the server (the contribution log, VoID),
+never by contributors. A write is told which other contributors' graphs it passes
+thanks to, and a refused one which graphs depend on what it removes
+(``caonto.contrib.dependencies``).
 
 Writes that only add triples are checked incrementally (``caonto.incremental.
 SnapshotChecker``: the closure grows from the new triples, SHACL re-runs on the nodes
@@ -30,11 +36,19 @@ from pathlib import Path
 from rdflib import Graph
 
 from caonto import formats
+from caonto.contrib.dependencies import Dependency, broken_by, leaned_on, show
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
 from caonto.incremental import SnapshotChecker
 from caonto.inference import InconsistencyError, infer
-from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPH_RECORD, bind_prefixes
-from caonto.pipeline import Asserted, CheckResult
+from caonto.namespaces import (
+    CAOG,
+    GRAPH_ESSAY,
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
+    GRAPH_RECORD,
+    bind_prefixes,
+)
+from caonto.pipeline import Asserted, CheckResult, check
 from caonto.rdf_io import read_quads, to_rdflib
 
 log = logging.getLogger(__name__)
@@ -52,11 +66,12 @@ class WriteRefused(Exception):
 
 
 class Rejected(Exception):
-    """The would-be dataset failed validation (422); ``result`` holds the report."""
+    """The would-be dataset failed validation (422); ``result`` holds the report, and
+    ``dependents`` the other graphs that needed what the write removes."""
 
-    def __init__(self, result: CheckResult):
+    def __init__(self, result: CheckResult, dependents: list[Dependency] | None = None):
         super().__init__("the contribution does not pass validation")
-        self.result = result
+        self.result, self.dependents = result, dependents or []
 
 
 @dataclass(frozen=True)
@@ -66,18 +81,28 @@ class Snapshot:
     inferred: Graph  # the closure served as caog:inferred
 
 
+@dataclass(frozen=True)
+class GraphChange:
+    added: int  # triples
+    removed: int
+    deleted: bool = False
+
+
 @dataclass
 class Outcome:
     dry_run: bool
-    changed: dict[str, int | None] = field(default_factory=dict)  # IRI → triples (None: gone)
+    changed: dict[str, GraphChange] = field(default_factory=dict)  # by graph IRI
     created: list[str] = field(default_factory=list)
     result: CheckResult | None = None  # None when nothing changed, so nothing was checked
     inferred_triples: int = 0
+    leans_on: list[Dependency] = field(default_factory=list)  # others' triples it needs
 
     def summary(self) -> dict:
         return {"dryRun": self.dry_run, "conforms": True,
-                "graphs": [{"graph": g, "triples": n or 0, "deleted": n is None,
-                            "created": g in self.created} for g, n in self.changed.items()],
+                "graphs": [{"graph": g, "added": c.added, "removed": c.removed,
+                            "deleted": c.deleted, "created": g in self.created}
+                           for g, c in self.changed.items()],
+                "dependsOn": [d.to_json() for d in self.leans_on],
                 "inferredTriples": self.inferred_triples}
 
 
@@ -158,17 +183,18 @@ class Gateway:
                       str(GRAPH_CONTRIB_LOG): log_graph(meta)})
 
     def submit(self, plan: Callable[[Snapshot], Changes], contributor: str,
-               dry_run: bool = False) -> Outcome:
+               dry_run: bool = False, maintainer: bool = False) -> Outcome:
         """Run ``plan`` and, unless ``dry_run``, make its changes durable and visible.
 
-        Raises WriteRefused (from the plan), Rejected (422), and OSError when the disk
-        fails — then nothing is published, and a journal record already committed is
-        replayed on the next start.
+        Raises WriteRefused (from the plan; 403 when ``contributor``, not a
+        ``maintainer``, would remove triples from a graph someone else created, or when a
+        triple is about a ``caog:`` graph), Rejected (422), and OSError when the disk
+        refuses the write — then nothing changed and nothing is published.
         """
         if dry_run:
-            return self._prepare(self.snapshot, plan, contributor, dry_run=True)[0]
+            return self._prepare(self.snapshot, plan, contributor, True, maintainer)[0]
         with self._lock:
-            outcome, new = self._prepare(self.snapshot, plan, contributor, dry_run=False)
+            outcome, new = self._prepare(self.snapshot, plan, contributor, False, maintainer)
             if new is None:
                 return outcome
             changed = {iri: None if new.graphs.get(iri) is None else
@@ -181,35 +207,96 @@ class Gateway:
             self._checks.accepted(new)
             return outcome
 
-    def _prepare(self, old: Snapshot, plan, contributor: str,
-                 dry_run: bool) -> tuple[Outcome, Snapshot | None]:
+    def _prepare(self, old: Snapshot, plan, contributor: str, dry_run: bool,
+                 maintainer: bool) -> tuple[Outcome, Snapshot | None]:
         changes = {iri: g for iri, g in plan(old).items()
                    if not _same(old.graphs.get(iri), g)}
         outcome = Outcome(dry_run=dry_run)
         if not changes:
             return outcome, None
+        _refuse_statements_about_graphs(changes)
+        removed = {iri: _minus(old.graphs[iri], changes[iri])
+                   for iri in changes if iri in old.graphs}
+        removed = {iri: triples for iri, triples in removed.items() if len(triples)}
+        if not maintainer:
+            _refuse_removals_by_others(removed, old.meta, contributor)
         graphs = dict(old.graphs)
         for iri, content in changes.items():
             if content is None or len(content) == 0:
                 graphs.pop(iri, None)
             else:
                 graphs[iri] = content
+        creators = {iri: m.creator for iri, m in old.meta.items()}
         result = self._checks.check(old, graphs, changes, dry_run)  # = pipeline.check
         if not result.ok:
-            raise Rejected(result)
+            remaining = {iri: g for iri, g in graphs.items() if iri not in changes}
+            raise Rejected(result, broken_by(removed, remaining, creators, result)
+                           if removed else [])
         now, meta = self.clock(), dict(old.meta)
-        for iri in changes:
+        for iri, content in changes.items():
+            before = old.graphs.get(iri)
+            gone = len(removed.get(iri, ()))
             if iri not in graphs:
                 meta.pop(iri, None)
-                outcome.changed[iri] = None
+                outcome.changed[iri] = GraphChange(0, gone, deleted=True)
                 continue
             meta[iri] = (meta[iri].updated(contributor, now) if iri in meta
-                         else GraphMeta((contributor,), now, now))
-            outcome.changed[iri] = len(graphs[iri])
+                         else GraphMeta((contributor,), now, now, contributor))
+            outcome.changed[iri] = GraphChange(len(_minus(content, before)), gone)
             if iri not in old.graphs:
                 outcome.created.append(iri)
+        outcome.leans_on = self._leaned_on(graphs, changes, meta, contributor)
         outcome.result, outcome.inferred_triples = result, len(result.inferred)
         return outcome, (None if dry_run else Snapshot(graphs, meta, result.inferred))
+
+    def _leaned_on(self, graphs: Mapping[str, Graph], changes: Changes,
+                   meta: Mapping[str, GraphMeta], contributor: str) -> list[Dependency]:
+        """Other contributors' triples the written graphs pass thanks to."""
+        others = {iri: g for iri, g in graphs.items()
+                  if iri not in changes and meta[iri].creator != contributor}
+        if not others:
+            return []
+        written = {iri: graphs[iri] for iri in changes if iri in graphs}
+        own = [g for iri, g in graphs.items() if iri not in others]
+        base = list(self.asserted.named_graphs().values())
+
+        def described_elsewhere(node) -> bool:
+            return any((node, None, None) in g for g in (*base, *own))
+
+        return leaned_on(written, others, described_elsewhere,
+                         {iri: m.creator for iri, m in meta.items()},
+                         lambda: check(self.asserted, *own))
+
+
+def _refuse_statements_about_graphs(changes: Changes) -> None:
+    for iri, content in changes.items():
+        for s, p, o in content or ():
+            if str(s).startswith(str(CAOG)):
+                raise WriteRefused(403, f"<{iri}> would say '{show(s)} {show(p)} {show(o)}', "
+                                        f"a statement about the named graph <{s}>; the "
+                                        f"graphs under {CAOG} are described by the server "
+                                        "(the contribution log records who wrote what), "
+                                        "never by contributions")
+
+
+def _refuse_removals_by_others(removed: Mapping[str, Graph], meta: Mapping[str, GraphMeta],
+                               contributor: str) -> None:
+    for iri in removed:
+        creator = meta[iri].creator if iri in meta else None
+        if creator != contributor:
+            owner = f"was created by <{creator}>" if creator else "has no recorded creator"
+            raise WriteRefused(403, f"<{iri}> {owner}; only its creator or a maintainer "
+                                    "may remove its triples or delete it (anyone may add "
+                                    "triples to it)")
+
+
+def _minus(graph: Graph | None, other: Graph | None) -> Graph:
+    """The triples of ``graph`` that ``other`` lacks."""
+    result = Graph()
+    for triple in graph or ():
+        if other is None or triple not in other:
+            result.add(triple)
+    return result
 
 
 def _same(old: Graph | None, new: Graph | None) -> bool:

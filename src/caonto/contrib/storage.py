@@ -4,35 +4,39 @@
 graph ``caog:contrib-log``, its provenance::
 
     caog:contrib-log { <…/graph/contrib/name> a prov:Entity ;
+        dcterms:creator <contributor> ;                # who created it: its owner
         prov:wasAttributedTo <contributor> ;          # everyone who wrote to it
         dcterms:created "…"^^xsd:dateTime ;            # first accepted write
         prov:generatedAtTime "…"^^xsd:dateTime . }     # latest accepted write
+
+The file's first line is ``# sha256 <hex>``, the SHA-256 of the rest of the file; it is
+checked when the file is read, so a damaged file is refused instead of served. Literals
+are written by pyoxigraph, which keeps their lexical forms ("01"^^xsd:integer stays
+"01"; rdflib's writer would turn "1"^^xsd:boolean into the integer 1).
 
 Files change only through ``JournalDir.commit``, so a write touching several graphs is
 all-or-nothing on disk.
 """
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from caonto import formats
-from caonto.contrib.journal import JournalDir
-from caonto.namespaces import BASE, CAOG, CONTRIB_GRAPH_PREFIX, bind_prefixes
-from caonto.rdf_io import RdfInputError, read_quads, to_rdflib
+from caonto.contrib.journal import JournalDir, StorageError
+from caonto.namespaces import BASE, CONTRIB_GRAPH_PREFIX, GRAPH_CONTRIB_LOG, PREFIXES, bind_prefixes
+from caonto.rdf_io import RdfInputError, read_quads, to_oxigraph, to_rdflib
 
-GRAPH_CONTRIB_LOG = CAOG["contrib-log"]
 _LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SUFFIX = ".trig"
-
-
-class StorageError(RuntimeError):
-    """A file in the contributions directory cannot be read back as what it should hold."""
+_CHECKSUM_LINE = re.compile(rb"# sha256 ([0-9a-f]{64})\n")
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,12 @@ class GraphMeta:
     contributors: tuple[str, ...]
     created: datetime
     modified: datetime
+    creator: str | None = None  # None: not recorded, so only a maintainer may remove
 
     def updated(self, contributor: str, when: datetime) -> "GraphMeta":
         people = self.contributors if contributor in self.contributors else (
             *self.contributors, contributor)
-        return GraphMeta(people, self.created, when)
+        return GraphMeta(people, self.created, when, self.creator)
 
 
 def contributed_graph_name(graph_iri: str) -> str:
@@ -65,6 +70,8 @@ def meta_triples(graph_iri: str, meta: GraphMeta) -> Graph:
     log = Graph()
     subject = URIRef(graph_iri)
     log.add((subject, RDF.type, PROV.Entity))
+    if meta.creator:
+        log.add((subject, DCTERMS.creator, URIRef(meta.creator)))
     for person in meta.contributors:
         log.add((subject, PROV.wasAttributedTo, URIRef(person)))
     log.add((subject, DCTERMS.created, Literal(meta.created.isoformat(), datatype=XSD.dateTime)))
@@ -82,19 +89,42 @@ def log_graph(meta: Mapping[str, GraphMeta]) -> Graph:
 
 
 def to_trig(graph_iri: str, content: Graph, meta: GraphMeta) -> bytes:
-    dataset = bind_prefixes(Dataset())
-    dataset.bind("contrib", CONTRIB_GRAPH_PREFIX)
-    for target, triples in ((GRAPH_CONTRIB_LOG, meta_triples(graph_iri, meta)),
-                            (URIRef(graph_iri), content)):
-        named = dataset.graph(target)
-        for triple in triples:
-            named.add(triple)
-    return dataset.serialize(format="trig", encoding="utf-8")
+    quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(name)))
+             for name, triples in ((GRAPH_CONTRIB_LOG, meta_triples(graph_iri, meta)),
+                                   (graph_iri, content))
+             for s, p, o in triples]
+    quads.sort(key=lambda q: (q.graph_name.value != str(GRAPH_CONTRIB_LOG), str(q)))
+    body = ox.serialize(quads, format=ox.RdfFormat.TRIG,
+                        prefixes={**PREFIXES, "contrib": CONTRIB_GRAPH_PREFIX})
+    return b"# sha256 " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def _checked_body(data: bytes, source: str) -> bytes:
+    """The file after its checksum line; StorageError when the line is missing or wrong."""
+    found = _CHECKSUM_LINE.match(data)
+    if not found:
+        raise StorageError(f"{source}: the first line is not '# sha256 <hex>'; caonto writes "
+                           "it with every graph file, so this file was not written by caonto")
+    body = data[found.end():]
+    actual = hashlib.sha256(body).hexdigest()
+    if actual != found.group(1).decode():
+        raise StorageError(f"{source}: checksum mismatch (the file says {found.group(1).decode()}, "
+                           f"its content hashes to {actual}): it was damaged or edited "
+                           "outside caonto; restore it from a backup")
+    return body
+
+
+def _timestamp(value, what: str, source: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise StorageError(f"{source}: {what} {str(value)!r} is not a date and time") from None
 
 
 def from_trig(graph_iri: str, data: bytes, source: str) -> tuple[Graph, GraphMeta]:
     """Read back what ``to_trig`` wrote; StorageError when it is not that."""
     content, log = bind_prefixes(Graph()), Graph()
+    data = _checked_body(data, source)
     try:
         for quad in read_quads(data, formats.BY_NAME["trig"], source, base_iri=BASE):
             triple = (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
@@ -113,8 +143,10 @@ def from_trig(graph_iri: str, data: bytes, source: str) -> tuple[Graph, GraphMet
     if created is None or modified is None:
         raise StorageError(f"{source}: no provenance for <{graph_iri}> in {GRAPH_CONTRIB_LOG}")
     people = tuple(sorted(str(p) for p in log.objects(subject, PROV.wasAttributedTo)))
-    return content, GraphMeta(people, datetime.fromisoformat(str(created)),
-                              datetime.fromisoformat(str(modified)))
+    creator = log.value(subject, DCTERMS.creator)
+    return content, GraphMeta(people, _timestamp(created, "dcterms:created", source),
+                              _timestamp(modified, "prov:generatedAtTime", source),
+                              None if creator is None else str(creator))
 
 
 class GraphStorage:

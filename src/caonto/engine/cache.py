@@ -1,15 +1,19 @@
-"""Answers kept for repeated queries, bounded in bytes."""
+"""Answers kept for repeated queries, bounded in bytes: every byte it holds counts."""
 
 import threading
 from collections import OrderedDict
 
+ENTRY_OVERHEAD = 400  # bytes per entry beyond key and body: the Answer, dict slot, tuple
+
 
 class AnswerCache:
-    """Answers by (query, dataset, formats, data version), least recently used first out.
+    """Answers by a digest of (query, dataset, formats) and the data version, least
+    recently used first out.
 
-    The served data changes only through the update log, whose length is part of the
-    key, so a cached answer is never stale. ``capacity`` bytes of bodies (0 = off); one
-    answer may take at most an eighth of it."""
+    Callers key with a fixed-size hash, never the query text itself. The served data
+    changes only through the update log, whose length is part of the key, so a cached
+    answer is never stale. ``capacity`` bytes (0 = off), counting each entry's key, body
+    and ENTRY_OVERHEAD; one answer may take at most an eighth of it."""
 
     def __init__(self, capacity: int):
         self.capacity, self.size = capacity, 0
@@ -29,7 +33,8 @@ class AnswerCache:
             self.hits += 1
             return item[0]
 
-    def put(self, key, value, size: int) -> None:
+    def put(self, key: bytes, value, size: int) -> None:
+        size += len(key) + ENTRY_OVERHEAD
         if not self.capacity or size > self.capacity // 8:
             return
         with self._lock:

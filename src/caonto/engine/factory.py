@@ -26,7 +26,8 @@ def use_disk_store(settings: Settings, nquads: Path, workers: int) -> bool:
     if settings.disk_store != "auto":
         return settings.disk_store == "on"
     size_mb = Path(nquads).stat().st_size / 2**20
-    return size_mb > disk_store_threshold_mb(settings.memory_mb, workers)
+    # every query worker and every page worker holds a copy
+    return size_mb > disk_store_threshold_mb(settings.memory_mb, workers + settings.page_workers)
 
 
 def open_engine(settings: Settings, nquads: Path) -> Engine:
@@ -39,4 +40,6 @@ def open_engine(settings: Settings, nquads: Path) -> Engine:
                        max_rows=settings.max_rows, allowlist=settings.allowlist,
                        worker_memory_mb=settings.worker_memory_mb,
                        cache_bytes=settings.cache_bytes,
-                       disk_store=use_disk_store(settings, nquads, workers))
+                       disk_store=use_disk_store(settings, nquads, workers),
+                       page_workers=settings.page_workers, queue_wait=settings.queue_wait,
+                       max_bytes=settings.max_answer_bytes, sandbox=settings.sandbox == "on")

@@ -21,7 +21,8 @@ class QuerySyntaxError(QueryError):
 
 
 class QueryRefused(QueryError):
-    """The query names a remote or file resource (SERVICE, LOAD, FROM) not allow-listed."""
+    """The query names a remote or file resource (SERVICE, LOAD, FROM) not allow-listed,
+    or cannot be read by the check that decides that."""
 
 
 class QueryTimeout(QueryError):
@@ -78,12 +79,17 @@ class Engine(Protocol):
 
     def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
               solutions_format: Format | None = None, graph_format: Format | None = None,
-              timeout: float | None = None) -> Answer:
-        """Evaluate and serialise at most ``max_rows`` rows (or triples)."""
+              timeout: float | None = None, base_iri: str | None = None,
+              internal: bool = False) -> Answer:
+        """Evaluate and serialise at most ``max_rows`` rows (or triples), capped in bytes
+        too. ``base_iri`` resolves relative IRIs in the query; ``internal`` marks the
+        server's own reads (pages), which may be served by workers kept for them.
+        ``timeout`` must be None or a positive finite number (ValueError otherwise)."""
 
     def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
                   timeout: float | None = None) -> tuple[list[str], list[tuple]]:
-        """A SELECT for Python callers (pages): variable names and rows of terms."""
+        """A SELECT for Python callers (pages): variable names and every row, never
+        silently cut (an answer too large to carry fails instead)."""
 
     def update(self, text: str, timeout: float | None = None) -> None:
         """Apply a SPARQL Update."""

@@ -10,10 +10,15 @@ so evaluation really stops.
 Every worker loads the same N-Quads file into an in-memory store (or opens the shared
 on-disk one, ``caonto.engine.disk_store``). Writes go to an append-only log; a worker
 replays the entries it has not seen before it answers its next request, and a respawned
-worker replays all. Queries are checked by ``caonto.engine.guard`` before a worker sees
-them.
+worker replays all; a worker that fails to replay an entry is replaced, never used.
+Every query and update is checked by ``caonto.engine.guard`` inside the worker, which
+runs without network (``caonto.sandbox``).
 """
 
+import hashlib
+import json
+import logging
+import math
 import os
 import queue
 import socket
@@ -29,7 +34,6 @@ from pathlib import Path
 from caonto import formats
 from caonto.engine.cache import AnswerCache
 from caonto.engine.disk_store import prepare as prepare_disk_store
-from caonto.engine.guard import check_remote_references
 from caonto.engine.interface import (
     Answer,
     DatasetChoice,
@@ -37,15 +41,28 @@ from caonto.engine.interface import (
     EvaluationError,
     NotAcceptable,
     QueryError,
+    QueryRefused,
     QuerySyntaxError,
     QueryTimeout,
 )
+from caonto.engine.results import DEFAULT_MAX_BYTES
+
+log = logging.getLogger(__name__)
+
+PUBLIC, PAGES = "public", "pages"  # the two lanes: clients' queries, the server's own reads
+RESPAWN_PAUSES = (1, 2, 4, 8, 10)  # seconds after each failed start; then the pool runs
+# one worker short, and says so in the log
+
+
+class SandboxUnavailable(EvaluationError):
+    """A worker could not cut itself off from the network, so the engine does not start."""
 
 
 @dataclass
 class _Worker:
     process: subprocess.Popen
     conn: Connection
+    lane: str = PUBLIC
     applied: int = 0  # how many update-log entries this worker has replayed
 
 
@@ -59,18 +76,40 @@ def _stop_workers(workers: list[_Worker], lock: threading.Lock) -> None:
         worker.conn.close()
 
 
+def positive_seconds(value: float | None, name: str = "timeout") -> float | None:
+    """``value`` when it is None or a positive finite number; ValueError otherwise (NaN
+    and infinity would leave a worker waiting forever)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number of seconds, not {value!r}")
+    return float(value)
+
+
 class QueryEngine:
     """A fixed pool of query worker processes over one N-Quads file.
 
     ``query`` raises QuerySyntaxError, QueryRefused, QueryTimeout, EngineBusy,
     NotAcceptable or EvaluationError; nothing else escapes for a bad query.
-    The constructor raises EvaluationError when a worker cannot load the data.
+    The constructor raises EvaluationError when a worker cannot load the data, and
+    SandboxUnavailable when ``sandbox`` is on and a worker cannot refuse itself the
+    network.
+
+    ``page_workers`` further workers serve only the server's own reads (``solutions``
+    and ``query(internal=True)``), so clients' slow queries cannot starve the pages.
+    A request waits at most ``queue_wait`` seconds for a free worker (then EngineBusy);
+    its ``timeout`` starts once a worker has it. ``query_check=False`` skips the
+    query-level check in the workers: only tests use it, to show that the OS sandbox
+    alone stops outbound requests.
     """
 
     def __init__(self, nquads: Path, workers: int = 2, timeout: float = 10.0,
                  max_rows: int = 10_000, allowlist: frozenset[str] = frozenset(),
                  worker_memory_mb: int = 0, start_timeout: float = 300.0,
-                 cache_bytes: int = 0, disk_store: bool = False):
+                 cache_bytes: int = 0, disk_store: bool = False, page_workers: int = 0,
+                 queue_wait: float = 5.0, max_bytes: int = DEFAULT_MAX_BYTES,
+                 sandbox: bool = True, query_check: bool = True):
         self.nquads = Path(nquads)
         if not self.nquads.is_file():
             raise EvaluationError(f"dataset file not found: {self.nquads}")
@@ -78,22 +117,39 @@ class QueryEngine:
         self._disk = ""
         if disk_store:
             self._disk = str(prepare_disk_store(self.nquads))
-        self.timeout, self.max_rows, self.allowlist = timeout, max_rows, frozenset(allowlist)
-        self._memory_mb, self._start_timeout = worker_memory_mb, start_timeout
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._log: list[str] = []
+        self.timeout = positive_seconds(timeout)
+        self.max_rows, self.max_bytes, self.allowlist = max_rows, max_bytes, frozenset(allowlist)
+        self.queue_wait = max(0.0, float(queue_wait))
+        self._worker_config = json.dumps({
+            "nquads": str(self.nquads), "memory_mb": worker_memory_mb, "disk": self._disk,
+            "sandbox": bool(sandbox), "allowlist": sorted(self.allowlist),
+            "check": bool(query_check)})
+        self._start_timeout = start_timeout
+        self._idle: dict[str, queue.Queue[_Worker]] = {PUBLIC: queue.Queue(), PAGES: queue.Queue()}
+        self._has_page_lane = page_workers > 0
+        self._log: list = []
         self._update_lock = threading.Lock()
         self._closed = False
         self.triples = 0
         self.respawns = 0
+        self.respawn_failures = 0
         self._cache = AnswerCache(cache_bytes)
         self._all: list[_Worker] = []
         self._all_lock = threading.Lock()
         # Workers die with the engine even if nobody calls close() (and at interpreter exit).
         self._finalizer = weakref.finalize(self, _stop_workers, self._all, self._all_lock)
-        starting = [self._start() for _ in range(max(1, workers))]
-        for process, conn in starting:
-            self._idle.put(self._await_ready(process, conn))
+        lanes = [PUBLIC] * max(1, workers) + [PAGES] * max(0, page_workers)
+        starting = [(lane, *self._start()) for lane in lanes]
+        try:
+            for lane, process, conn in starting:
+                self._idle[lane].put(self._await_ready(process, conn, lane))
+        except EvaluationError:
+            for _, process, conn in starting:
+                process.kill()
+                process.wait(5)
+                conn.close()
+            self.close()
+            raise
 
     # -- workers --
     def _start(self):
@@ -103,25 +159,28 @@ class QueryEngine:
         ours, theirs = socket.socketpair()
         with theirs:
             process = subprocess.Popen(
-                [sys.executable, "-m", "caonto.engine.worker", str(theirs.fileno()), str(self.nquads),
-                 str(self._memory_mb), self._disk], pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL)
+                [sys.executable, "-m", "caonto.engine.worker", str(theirs.fileno()),
+                 self._worker_config], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         return process, Connection(ours.detach())
 
-    def _await_ready(self, process, conn) -> _Worker:
+    def _await_ready(self, process, conn, lane: str = PUBLIC) -> _Worker:
         if not conn.poll(self._start_timeout):
             process.kill()
             process.wait()
             conn.close()
             raise EvaluationError(f"a query worker did not load {self.nquads} in time")
         try:
-            status, count = conn.recv()
+            status, detail = conn.recv()
         except (EOFError, OSError):
             process.wait()
             conn.close()
             raise EvaluationError(f"a query worker died loading {self.nquads}") from None
-        self.triples = count
-        worker = _Worker(process, conn)
+        if status == "failed":
+            process.wait(5)
+            conn.close()
+            raise SandboxUnavailable(detail)
+        self.triples = detail
+        worker = _Worker(process, conn, lane)
         with self._all_lock:
             self._all.append(worker)
         return worker
@@ -136,66 +195,101 @@ class QueryEngine:
                 self._all.remove(worker)
         self.respawns += 1
         if not self._closed:
-            threading.Thread(target=self._respawn, name="caonto-respawn", daemon=True).start()
+            threading.Thread(target=self._respawn, args=(worker.lane,), name="caonto-respawn",
+                             daemon=True).start()
 
-    def _respawn(self) -> None:
-        try:
-            worker = self._await_ready(*self._start())
-        except EvaluationError:
-            time.sleep(1)  # keep trying: a pool that shrinks to nothing serves nobody
-            return self._respawn() if not self._closed else None
-        if self._closed:
-            worker.process.kill()
-            worker.process.wait(5)
-            worker.conn.close()
-        else:
-            self._idle.put(worker)
+    def _respawn(self, lane: str) -> None:
+        """Start a successor, once per RESPAWN_PAUSES entry at most, pausing that long
+        after each failure; each failure is logged, and so is giving up."""
+        attempts = len(RESPAWN_PAUSES)
+        for attempt, pause in enumerate(RESPAWN_PAUSES, start=1):
+            if self._closed:
+                return
+            try:
+                worker = self._await_ready(*self._start(), lane)
+            except EvaluationError as error:
+                log.warning("starting a replacement query worker failed (attempt %d of %d): %s",
+                            attempt, attempts, error)
+                time.sleep(pause)
+                continue
+            if self._closed:
+                worker.process.kill()
+                worker.process.wait(5)
+                worker.conn.close()
+            else:
+                self._idle[lane].put(worker)
+            return
+        self.respawn_failures += 1
+        log.error("gave up replacing a query worker after %d attempts; the pool runs one "
+                  "worker short until restart", attempts)
 
     def worker_pids(self) -> list[int]:
         with self._all_lock:
             return [w.process.pid for w in self._all]
 
     # -- calls --
-    def _call(self, operation: str, args: tuple, timeout: float, on_reply=None):
-        deadline = time.monotonic() + timeout
+    def _take(self, lane: str) -> _Worker:
+        if lane == PAGES and not self._has_page_lane:
+            lane = PUBLIC
         try:
-            worker = self._idle.get(timeout=max(timeout, 0.001))
+            return self._idle[lane].get(timeout=max(self.queue_wait, 0.001))
         except queue.Empty:
-            raise EngineBusy(f"all query workers stayed busy for {timeout:g} s; "
+            raise EngineBusy(f"all query workers stayed busy for {self.queue_wait:g} s; "
                              "try again later") from None
-        log = self._log
-        pending = log[worker.applied:]
-        try:
-            worker.conn.send((pending, operation, args))
-            if worker.conn.poll(max(deadline - time.monotonic(), 0)):
-                reply = worker.conn.recv()
-                worker.applied += len(pending)
-                if on_reply:
-                    on_reply(worker, reply)
-                self._idle.put(worker)
-                return reply
-        except (EOFError, OSError, BrokenPipeError):
-            self._replace(worker)
-            raise EvaluationError("the query worker died (out of memory?); "
-                                  "the query was not answered") from None
-        self._replace(worker)
-        raise QueryTimeout(f"query evaluation exceeded the {timeout:g} s limit and was "
-                           "stopped; narrow the query or add a LIMIT")
+
+    def _call(self, operation: str, args: tuple, timeout: float, on_reply=None,
+              lane: str = PUBLIC):
+        """Send one request to a free worker of ``lane`` and wait ``timeout`` seconds
+        (counted from when the worker has it) for the reply. A worker that cannot replay
+        the write log is replaced and the request goes to another, once."""
+        for attempt in (1, 2):
+            worker = self._take(lane)
+            pending = self._log[worker.applied:]
+            try:
+                worker.conn.send((pending, operation, args))
+                answered = worker.conn.poll(timeout)
+                reply = worker.conn.recv() if answered else None
+            except (EOFError, OSError, BrokenPipeError):
+                self._replace(worker)
+                raise EvaluationError("the query worker died (out of memory, or a parser "
+                                      "crash); the query was not answered") from None
+            if reply is None:
+                self._replace(worker)
+                raise QueryTimeout(f"query evaluation exceeded the {timeout:g} s limit and "
+                                   "was stopped; narrow the query or add a LIMIT")
+            if reply[0] == "replay":  # never serve from a worker that missed a write
+                log.error("a query worker could not apply the write log (%s); replacing it",
+                          reply[1])
+                self._replace(worker)
+                if attempt == 1:
+                    continue
+                raise EvaluationError("no query worker could apply the latest writes; "
+                                      "the query was not answered")
+            worker.applied += len(pending)
+            if on_reply:
+                on_reply(worker, reply)
+            self._idle[worker.lane].put(worker)
+            return reply
+        raise AssertionError("unreachable")
 
     def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
               solutions_format: formats.Format | None = formats.DEFAULT[formats.SOLUTIONS],
               graph_format: formats.Format | None = formats.DEFAULT[formats.GRAPH],
-              timeout: float | None = None) -> Answer:
-        """Evaluate ``text`` and serialise at most ``max_rows`` rows (or triples)."""
+              timeout: float | None = None, base_iri: str | None = None,
+              internal: bool = False) -> Answer:
+        """Evaluate ``text`` and serialise at most ``max_rows`` rows (or triples) in at
+        most ``max_bytes``. ``internal``: the server's own read (a page's data document),
+        served by the page workers."""
         format_names = (solutions_format.name if solutions_format else None,
                         graph_format.name if graph_format else None)
-        key = (text, choice, format_names, self.data_version)
+        bounded = self._bounded(timeout)
+        key = hashlib.sha256(repr((text, choice, format_names, base_iri)).encode()).digest() \
+            + self.data_version.to_bytes(8, "big")
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        check_remote_references(text, self.allowlist)
-        reply = self._call("query", (text, choice, format_names, self.max_rows),
-                           self._bounded(timeout))
+        reply = self._call("query", (text, choice, format_names, self.max_rows, self.max_bytes,
+                                     base_iri), bounded, lane=PAGES if internal else PUBLIC)
         if reply[0] == "ok":
             _, form, body, name, truncated, count = reply
             answer = Answer(body, formats.BY_NAME[name], form, truncated, count)
@@ -205,11 +299,21 @@ class QueryEngine:
 
     def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
                   timeout: float | None = None) -> tuple[list[str], list[tuple]]:
-        """Run a SELECT for Python callers (pages): variable names and rows of terms."""
-        check_remote_references(text, self.allowlist)
-        reply = self._call("solutions", (text, choice, self.max_rows), self._bounded(timeout))
+        """Run a SELECT for Python callers (pages): variable names and every row (no
+        row cap: the server's own queries are bounded by what they ask)."""
+        reply = self._call("solutions", (text, choice, None), self._bounded(timeout),
+                           lane=PAGES)
         if reply[0] == "rows":
             return reply[1], reply[2]
+        raise self._failure(reply)
+
+    def check(self, text: str, kind: str = "query", base_iri: str | None = None) -> bool:
+        """Run only the query-level check (``caonto.engine.guard``) in a worker; whether
+        the text names its own dataset. Raises QuerySyntaxError or QueryRefused. For an
+        engine that evaluates elsewhere (a remote store) but must not parse in the server."""
+        reply = self._call("check", (text, kind, base_iri), self.timeout)
+        if reply[0] == "checked":
+            return reply[1]
         raise self._failure(reply)
 
     def update(self, text: str, timeout: float | None = None) -> None:
@@ -218,15 +322,14 @@ class QueryEngine:
         Raises like :meth:`query`; a failed update is not logged, so it changes nothing
         elsewhere. A timed-out update is not logged either (its worker was killed).
         """
-        check_remote_references(text, self.allowlist)
-
         def record(worker: _Worker, reply) -> None:
             if reply[0] == "done":  # logged only once it worked; this worker has it already
                 self._log = self._log + [text]
                 worker.applied = len(self._log)
 
+        bounded = self._bounded(timeout)
         with self._update_lock:  # one writer at a time keeps the log in one order
-            reply = self._call("update", (text,), self._bounded(timeout), on_reply=record)
+            reply = self._call("update", (text,), bounded, on_reply=record)
         if reply[0] != "done":
             raise self._failure(reply)
 
@@ -249,12 +352,15 @@ class QueryEngine:
         return len(self._log)
 
     def _bounded(self, timeout: float | None) -> float:
+        timeout = positive_seconds(timeout)
         return self.timeout if timeout is None else min(timeout, self.timeout)
 
     @staticmethod
     def _failure(reply) -> QueryError:
         if reply[0] == "syntax":
             return QuerySyntaxError(reply[1])
+        if reply[0] == "refused":
+            return QueryRefused(reply[1])
         if reply[0] == "notacceptable":
             return NotAcceptable(reply[1])
         return EvaluationError(reply[1])

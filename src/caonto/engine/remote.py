@@ -21,9 +21,15 @@ Limits: the timeout bounds how long caonto waits (connect + whole answer); it ca
 stop the remote's evaluation — give the store its own timeout (Oxigraph
 ``--timeout-s``, Fuseki ``arq:queryTimeout``, GraphDB ``query-timeout``, Virtuoso
 ``MaxQueryExecutionTime``). Answers larger than ``max_bytes`` are refused.
+
+Queries and updates are checked (``caonto.engine.guard``) before they are forwarded, by
+query workers over an empty dataset: sandboxed processes with the timeout, so a slow or
+crashing parse never runs in the server. A query's own FROM / FROM NAMED are kept: the
+served default dataset is named only for queries that name none.
 """
 
 import re
+import tempfile
 import threading
 import time
 import urllib.error
@@ -36,7 +42,7 @@ import pyoxigraph as ox
 
 from caonto import formats
 from caonto.config import Settings
-from caonto.engine.guard import LOCAL_GRAPH_PREFIX, check_remote_references, query_form
+from caonto.engine.guard import LOCAL_GRAPH_PREFIX
 from caonto.engine.interface import (
     Answer,
     DatasetChoice,
@@ -45,7 +51,14 @@ from caonto.engine.interface import (
     QuerySyntaxError,
     QueryTimeout,
 )
-from caonto.engine.results import capped_solutions, capped_triples, write_boolean
+from caonto.engine.pool import QueryEngine
+from caonto.engine.prefixes import declarations_for, query_form
+from caonto.engine.results import (
+    DEFAULT_MAX_BYTES,
+    capped_solutions,
+    capped_triples,
+    write_boolean,
+)
 from caonto.namespaces import GRAPH_INFERRED
 
 _SOLUTIONS_ACCEPT = "application/sparql-results+json"
@@ -187,9 +200,17 @@ class RemoteEngine:
     def __init__(self, endpoints: RemoteEndpoints, timeout: float = 10.0,
                  max_rows: int = 10_000, allowlist: frozenset[str] = frozenset(),
                  max_bytes: int = 256 * 1024 * 1024, headers: dict | None = None,
+                 checkers: int = 2, sandbox: bool = True,
+                 max_answer_bytes: int = DEFAULT_MAX_BYTES,
                  opener: urllib.request.OpenerDirector | None = None):
         self.endpoints, self.timeout, self.max_rows = endpoints, timeout, max_rows
-        self.allowlist, self.max_bytes = frozenset(allowlist), max_bytes
+        self.allowlist, self.max_bytes = frozenset(allowlist), max_bytes  # bytes downloaded
+        self.max_answer_bytes = max_answer_bytes  # bytes answered, as the local engine
+        # The query-level check runs in worker processes over an empty dataset, so that
+        # a slow or crashing parse costs a process the timeout kills, not the server.
+        self._empty = tempfile.NamedTemporaryFile(suffix=".nq")
+        self._checker = QueryEngine(Path(self._empty.name), workers=checkers, timeout=timeout,
+                                    allowlist=self.allowlist, sandbox=sandbox)
         self.headers = dict(headers or {})  # e.g. Authorization for the remote store
         self.opener = opener  # e.g. digest_opener, for stores that want HTTP Digest
         self.nquads: Path | None = None
@@ -203,8 +224,12 @@ class RemoteEngine:
     def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
               solutions_format: formats.Format | None = formats.DEFAULT[formats.SOLUTIONS],
               graph_format: formats.Format | None = formats.DEFAULT[formats.GRAPH],
-              timeout: float | None = None) -> Answer:
-        """Forward ``text`` and re-serialise at most ``max_rows`` rows (or triples)."""
+              timeout: float | None = None, base_iri: str | None = None,
+              internal: bool = False) -> Answer:
+        """Forward ``text`` and re-serialise at most ``max_rows`` rows (or triples).
+        ``base_iri`` resolves the query's relative IRIs (sent as a BASE the store sees)."""
+        if base_iri:
+            text = f"BASE <{base_iri}>\n{text}"
         result = self._evaluate(text, choice, timeout)
         if isinstance(result, bool):
             if solutions_format is None:
@@ -214,30 +239,28 @@ class RemoteEngine:
         if isinstance(result, ox.QuerySolutions):
             if solutions_format is None:
                 raise NotAcceptable("select")
-            body, count, truncated = capped_solutions(result, solutions_format, self.max_rows)
+            body, count, truncated = capped_solutions(result, solutions_format, self.max_rows,
+                                                      self.max_answer_bytes)
             return Answer(body, solutions_format, "select", truncated, count)
         if graph_format is None:
             raise NotAcceptable("construct")
-        body, count, truncated = capped_triples(result, graph_format, self.max_rows)
+        body, count, truncated = capped_triples(result, graph_format, self.max_rows,
+                                                self.max_answer_bytes)
         return Answer(body, graph_format, "graph", truncated, count)
 
     def solutions(self, text: str, choice: DatasetChoice = DatasetChoice(),
                   timeout: float | None = None) -> tuple[list[str], list[tuple]]:
-        """Run a SELECT for Python callers (pages): variable names and rows of terms."""
+        """Run a SELECT for Python callers (pages): variable names and every row (the
+        remote answer is bounded by ``max_bytes``; past it the call fails, never cuts)."""
         result = self._evaluate(text, choice, timeout)
         if not isinstance(result, ox.QuerySolutions):
             raise EvaluationError("not a SELECT query")
         names = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            if len(rows) >= self.max_rows:
-                break
-            rows.append(tuple(solution[n] for n in names))
-        return names, rows
+        return names, [tuple(solution[n] for n in names) for solution in result]
 
     def update(self, text: str, timeout: float | None = None) -> None:
         """Forward a SPARQL Update. Raises RemoteError when no update endpoint is set."""
-        check_remote_references(text, self.allowlist)
+        self._checker.check(text, "update")
         self._update(text, timeout)
 
     def replace_graphs(self, graphs: dict[str, bytes | None]) -> None:
@@ -256,7 +279,8 @@ class RemoteEngine:
         return []
 
     def close(self) -> None:
-        pass
+        self._checker.close()
+        self._empty.close()
 
     def __enter__(self):
         return self
@@ -325,8 +349,12 @@ class RemoteEngine:
         return names, [tuple(s[n] for n in names) for s in result]
 
     def _evaluate(self, text: str, choice: DatasetChoice, timeout: float | None):
-        check_remote_references(text, self.allowlist)
-        return self._send(text, self._dataset(choice), self._bounded(timeout))
+        names_dataset = self._checker.check(text)
+        protocol = choice.default_graphs is not None or choice.named_graphs is not None
+        # The query's own FROM / FROM NAMED define its dataset unless the protocol's do.
+        dataset = [] if names_dataset and not protocol else self._dataset(choice)
+        # the remote store does not predeclare caonto's prefixes: declare the ones used
+        return self._send(declarations_for(text) + text, dataset, self._bounded(timeout))
 
     def _send(self, text: str, dataset: list, timeout: float):
         """POST the query; a bool, QuerySolutions or a list of triples."""
@@ -408,5 +436,6 @@ def engine_from_settings(settings: Settings) -> "RemoteEngine":
         urls = [url for url in (endpoints.query, endpoints.update, endpoints.store) if url]
         opener = digest_opener(settings.store_credentials, urls)
     return RemoteEngine(endpoints, timeout=settings.query_timeout, max_rows=settings.max_rows,
-                        allowlist=settings.allowlist,
+                        allowlist=settings.allowlist, sandbox=settings.sandbox == "on",
+                        max_answer_bytes=settings.max_answer_bytes,
                         headers={"Authorization": secret} if secret else None, opener=opener)

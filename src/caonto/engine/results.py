@@ -1,5 +1,5 @@
-"""Answers as bytes: solutions and triples capped at a row limit, ASK answers, and
-the truncation marks a client can see in the body.
+"""Answers as bytes: solutions and triples capped at a row limit and a byte limit, ASK
+answers, and the truncation marks a client can see in the body.
 
 Solutions go through pyoxigraph's own writers (Rust; 3-4x faster than building rows in
 Python).
@@ -20,22 +20,28 @@ class _RowCapReached(Exception):
     pass
 
 
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+
+
 class _CappedTsv:
-    """A write-only binary file for pyoxigraph's TSV writer that stops it past the cap.
+    """A write-only binary file for pyoxigraph's TSV writer that stops it past the caps.
 
     TSV is the one results format where a row is exactly a line (N-Triples escapes
     newlines in literals), so counting newlines counts rows; raising from ``write``
-    ends serialisation and with it the (lazy) evaluation."""
+    ends serialisation and with it the (lazy) evaluation. Past ``max_bytes`` it stops
+    too, so a few huge rows cannot fill the worker's memory with an answer."""
 
-    def __init__(self, max_rows: int):
+    def __init__(self, max_rows: int, max_bytes: int):
         self.parts: list[bytes] = []
         self.lines, self.limit = 0, max_rows + 1  # the header line, then the rows
+        self.size, self.max_bytes = 0, max_bytes
 
     def write(self, data) -> int:
         chunk = bytes(data)
         self.parts.append(chunk)
         self.lines += chunk.count(b"\n")
-        if self.lines > self.limit:
+        self.size += len(chunk)
+        if self.lines > self.limit or self.size > self.max_bytes:
             raise _RowCapReached()
         return len(chunk)
 
@@ -43,40 +49,58 @@ class _CappedTsv:
         pass
 
 
-def capped_solutions(result: ox.QuerySolutions, chosen: Format, max_rows: int):
-    """Body, row count and truncation flag for at most ``max_rows`` solutions.
+def capped_solutions(result: ox.QuerySolutions, chosen: Format, max_rows: int,
+                     max_bytes: int = DEFAULT_MAX_BYTES):
+    """Body, row count and truncation flag for at most ``max_rows`` solutions in at most
+    about ``max_bytes`` (a few hundred bytes of head and truncation mark may follow).
 
     The solutions go through pyoxigraph's own writers (Rust; 3-4x faster than building
     the rows in Python): TSV into a capped buffer, parsed back, written in the chosen
-    format. A truncated JSON or XML body says so itself (see formats.mark_truncated)."""
-    sink = _CappedTsv(max_rows)
+    format. A truncated JSON or XML body says so itself (see formats.mark_truncated).
+    When the chosen format is larger than TSV (JSON escapes), rows are dropped from the
+    end, halving, until the body fits."""
+    sink = _CappedTsv(max_rows, max_bytes)
+    truncated = False
     try:
         result.serialize(output=sink, format=ox.QueryResultsFormat.TSV)
     except _RowCapReached:
-        pass
+        truncated = True  # a row past the cap, or bytes past it, exist
     header, *rest = b"".join(sink.parts).split(b"\n")
+    del sink
     complete = rest[:-1]  # the last piece is empty or a row cut off mid-way
-    truncated = len(complete) > max_rows
     kept = complete[:max_rows]
-    tsv = b"\n".join([header, *kept]) + b"\n"
-    if chosen.name == "tsv":
-        body = tsv
-    else:
-        solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-        body = solutions.serialize(format=chosen.results_format)
+    while True:
+        tsv = b"\n".join([header, *kept]) + b"\n"
+        if chosen.name == "tsv":
+            body = tsv
+        else:
+            solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+            body = solutions.serialize(format=chosen.results_format)
+        if len(body) <= max_bytes or not kept:
+            break
+        kept, truncated = kept[:len(kept) // 2], True
     if truncated:
         body = mark_truncated(chosen, body, max_rows)
     return body, len(kept), truncated
 
 
-def capped_triples(triples, chosen: Format, max_rows: int) -> tuple[bytes, int, bool]:
+def capped_triples(triples, chosen: Format, max_rows: int,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, int, bool]:
     """Body, triple count and truncation flag for at most ``max_rows`` of ``triples``
-    (any iterable of pyoxigraph triples), written in the graph format ``chosen`` (a quads
-    format gets them in the default graph)."""
-    kept = list(itertools.islice(triples, max_rows + 1))
-    truncated = len(kept) > max_rows
-    del kept[max_rows:]
-    return write_triples(kept, chosen, prefixes=PREFIXES), len(kept), truncated
+    (any iterable of pyoxigraph triples) in at most ``max_bytes``, written in the graph
+    format ``chosen`` (a quads format gets them in the default graph)."""
+    kept, size, truncated = [], 0, False
+    for triple in itertools.islice(triples, max_rows + 1):
+        size += len(str(triple)) + 3  # its N-Triples line: what most formats spend at most
+        if len(kept) == max_rows or size > max_bytes:
+            truncated = True
+            break
+        kept.append(triple)
+    while True:
+        body = write_triples(kept, chosen, prefixes=PREFIXES)
+        if len(body) <= max_bytes or not kept:
+            return body, len(kept), truncated
+        kept, truncated = kept[:len(kept) // 2], True
 
 
 def mark_truncated(fmt: Format, body: bytes, max_rows: int) -> bytes:

@@ -1,29 +1,42 @@
 """A query worker process: loads the data, then answers requests from its pipe.
 
-Started by ``caonto.engine.pool`` as ``python -m caonto.engine.worker FD NQUADS MEMORY_MB
-[DISK]``: a fresh interpreter running only this module, so that a worker imports
-neither Flask nor rdflib. Replies are tuples whose first item says what they are
-(``ok``, ``rows``, ``done``, ``syntax``, ``notacceptable``, ``error``).
+Started by ``caonto.engine.pool`` as ``python -m caonto.engine.worker FD CONFIG_JSON``: a
+fresh interpreter running only this module (no Flask). Before it reads anything it
+refuses itself the network (``caonto.sandbox``, unless the operator turned that off)
+and caps its memory. Every text it is asked to run is first read by the query-level
+check (``caonto.engine.guard``), here rather than in the server, so that a slow or
+crashing parse costs only this process. Replies are tuples whose first item says what
+they are (``ok``, ``rows``, ``done``, ``checked``, ``syntax``, ``refused``,
+``notacceptable``, ``replay``, ``error``).
 """
 
-import itertools
+import hashlib
+import json
+import logging
 import sys
+from collections import OrderedDict
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from caonto import formats
-from caonto.engine import disk_store
-from caonto.engine.interface import DatasetChoice
+from caonto import formats, sandbox
+from caonto.engine import disk_store, guard
+from caonto.engine.interface import DatasetChoice, QueryRefused, QuerySyntaxError
+from caonto.engine.prefixes import PREDECLARED
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
-from caonto.namespaces import GRAPH_INFERRED
+from caonto.namespaces import GRAPH_INFERRED, PREFIXES
 
 
-def _dataset_options(store: ox.Store, choice: DatasetChoice, graphs_cache: dict) -> dict:
+def _dataset_options(store: ox.Store, choice: DatasetChoice, reading: guard.Reading,
+                     graphs_cache: dict) -> dict:
+    """The dataset as SPARQL 1.1 says: protocol parameters first, then the query's own
+    FROM / FROM NAMED, and only when neither names one, the served union."""
     if choice.default_graphs is not None or choice.named_graphs is not None:
         return {"default_graph": [ox.NamedNode(g) for g in choice.default_graphs or ()],
                 "named_graphs": [ox.NamedNode(g) for g in choice.named_graphs or ()]}
+    if reading.names_dataset:
+        return {}
     if choice.inference:
         return {"use_default_graph_as_union": True}
     if "plain" not in graphs_cache:
@@ -34,13 +47,43 @@ def _dataset_options(store: ox.Store, choice: DatasetChoice, graphs_cache: dict)
             "named_graphs": [g for g in graphs if not isinstance(g, ox.DefaultGraph)]}
 
 
-def _run(store: ox.Store, text: str, choice: DatasetChoice, format_names: tuple,
-         max_rows: int, graphs_cache: dict):
+class Checker:
+    """The query-level check with its verdicts kept for repeated texts: at most
+    ``size`` verdicts, keyed by a SHA-256 of what was asked (never the text itself)."""
+
+    def __init__(self, allowed: frozenset[str], enabled: bool = True, size: int = 512):
+        self.allowed, self.enabled, self.size = allowed, enabled, size
+        self._verdicts: OrderedDict[bytes, object] = OrderedDict()
+
+    def read(self, text: str, kind: str, base_iri: str | None) -> guard.Reading:
+        """The guard's reading; raises QuerySyntaxError or QueryRefused."""
+        if not self.enabled:  # only tests turn the check off, to show the OS layer alone
+            return guard.Reading(names_dataset=False)
+        key = hashlib.sha256(f"{kind}\0{base_iri}\0{text}".encode()).digest()
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = guard.parse_in_deep_thread(guard.read, text, kind, self.allowed,
+                                                     base_iri=base_iri, prefixes=PREFIXES)
+            except (QuerySyntaxError, QueryRefused) as error:
+                verdict = error
+            self._verdicts[key] = verdict
+            if len(self._verdicts) > self.size:
+                self._verdicts.popitem(last=False)
+        else:
+            self._verdicts.move_to_end(key)
+        if isinstance(verdict, Exception):
+            raise verdict
+        return verdict
+
+
+def _run(store: ox.Store, checker: Checker, text: str, choice: DatasetChoice,
+         format_names: tuple, max_rows: int, max_bytes: int, base_iri: str | None,
+         graphs_cache: dict):
     solutions_name, graph_name = format_names
-    try:
-        result = store.query(text, **_dataset_options(store, choice, graphs_cache))
-    except SyntaxError as error:
-        return ("syntax", str(error))
+    reading = checker.read(text, "query", base_iri)
+    result = store.query(text, base_iri=base_iri, prefixes=PREDECLARED,
+                         **_dataset_options(store, choice, reading, graphs_cache))
     if isinstance(result, ox.QueryBoolean):
         if solutions_name is None:
             return ("notacceptable", "ask")
@@ -50,23 +93,24 @@ def _run(store: ox.Store, text: str, choice: DatasetChoice, format_names: tuple,
         if solutions_name is None:
             return ("notacceptable", "select")
         body, count, truncated = capped_solutions(result, formats.BY_NAME[solutions_name],
-                                                  max_rows)
+                                                  max_rows, max_bytes)
         return ("ok", "select", body, solutions_name, truncated, count)
     if graph_name is None:
         return ("notacceptable", "construct")
-    body, count, truncated = capped_triples(result, formats.BY_NAME[graph_name], max_rows)
+    body, count, truncated = capped_triples(result, formats.BY_NAME[graph_name], max_rows,
+                                            max_bytes)
     return ("ok", "graph", body, graph_name, truncated, count)
 
 
-def _solutions(store, text, choice, max_rows, graphs_cache):
-    try:
-        result = store.query(text, **_dataset_options(store, choice, graphs_cache))
-    except SyntaxError as error:
-        return ("syntax", str(error))
+def _solutions(store, checker: Checker, text, choice, base_iri, graphs_cache):
+    """Every row of a SELECT, for the server's own callers (pages, labels): never cut."""
+    reading = checker.read(text, "query", base_iri)
+    result = store.query(text, base_iri=base_iri, prefixes=PREDECLARED,
+                         **_dataset_options(store, choice, reading, graphs_cache))
     if not isinstance(result, ox.QuerySolutions):
         return ("error", "not a SELECT query")
     names = [v.value for v in result.variables]
-    rows = [tuple(s[n] for n in names) for s in itertools.islice(result, max_rows)]
+    rows = [tuple(s[n] for n in names) for s in result]
     return ("rows", names, rows)
 
 
@@ -90,9 +134,52 @@ def _replace_graphs(store: ox.Store, graphs: dict) -> None:
                          for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
 
 
-def _worker_main(conn, nquads: str, memory_mb: int, disk: str = "") -> None:
-    """Load the data, say ready, then answer requests until the pipe closes."""
-    _limit_memory(memory_mb)
+def _replay(store: ox.Store, updates: list, graphs_cache: dict) -> str | None:
+    """Apply the write-log entries this worker has not seen; the first failure's message."""
+    for update in updates:
+        try:
+            if isinstance(update, dict):
+                _replace_graphs(store, update)
+            else:
+                store.update(update)
+        except Exception as error:  # the parent replaces this worker, whatever went wrong
+            return f"{type(error).__name__}: {error}"
+        finally:
+            graphs_cache.clear()
+    return None
+
+
+def _answer(store, checker: Checker, operation: str, args: tuple, graphs_cache: dict):
+    if operation == "query":
+        return _run(store, checker, *args, graphs_cache=graphs_cache)
+    if operation == "solutions":
+        return _solutions(store, checker, *args, graphs_cache=graphs_cache)
+    if operation == "check":  # the check alone, for an engine that evaluates elsewhere
+        text, kind, base_iri = args
+        return ("checked", checker.read(text, kind, base_iri).names_dataset)
+    if operation == "update":
+        checker.read(args[0], "update", None)
+        graphs_cache.clear()
+        store.update(args[0])  # pyoxigraph applies one update as one transaction
+        return ("done",)
+    return ("error", f"unknown operation {operation}")
+
+
+def _worker_main(conn, config: dict) -> None:
+    """Refuse the network, load the data, say ready, then answer requests until the pipe
+    closes. When the sandbox cannot be entered, say so and stop."""
+    if config.get("sandbox", True):
+        try:
+            sandbox.deny_network()
+        except sandbox.SandboxError as error:
+            conn.send(("failed", str(error)))
+            return
+    _limit_memory(config.get("memory_mb", 0))
+    # rdflib logs a traceback for every integer literal too long to convert: a client could
+    # fill the log with them. The check does not need the values.
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+    checker = Checker(frozenset(config.get("allowlist", ())), config.get("check", True))
+    nquads, disk = config["nquads"], config.get("disk", "")
     if disk:  # the shared on-disk store (caonto.engine.disk_store) until a write needs a copy
         store, shared = disk_store.open_read_only(Path(disk)), True
     else:
@@ -102,29 +189,19 @@ def _worker_main(conn, nquads: str, memory_mb: int, disk: str = "") -> None:
     graphs_cache: dict = {}
     while True:
         try:
-            message = conn.recv()
+            updates, operation, args = conn.recv()
         except (EOFError, OSError):
             return
-        updates, operation, args = message
         try:
             if shared and (updates or operation == "update"):
                 store, shared = disk_store.writable_copy(Path(nquads)), False
-            for update in updates:
-                if isinstance(update, dict):
-                    _replace_graphs(store, update)
-                else:
-                    store.update(update)
-                graphs_cache.clear()
-            if operation == "query":
-                reply = _run(store, *args, graphs_cache=graphs_cache)
-            elif operation == "solutions":
-                reply = _solutions(store, *args, graphs_cache=graphs_cache)
-            elif operation == "update":
-                graphs_cache.clear()
-                store.update(args[0])  # pyoxigraph applies one update as one transaction
-                reply = ("done",)
-            else:
-                reply = ("error", f"unknown operation {operation}")
+            failure = _replay(store, updates, graphs_cache)
+            reply = ("replay", failure) if failure else \
+                _answer(store, checker, operation, args, graphs_cache)
+        except QuerySyntaxError as error:
+            reply = ("syntax", str(error))
+        except QueryRefused as error:
+            reply = ("refused", str(error))
         except SyntaxError as error:
             reply = ("syntax", str(error))
         except MemoryError:
@@ -135,5 +212,4 @@ def _worker_main(conn, nquads: str, memory_mb: int, disk: str = "") -> None:
 
 
 if __name__ == "__main__":
-    _worker_main(Connection(int(sys.argv[1])), sys.argv[2], int(sys.argv[3]),
-                 sys.argv[4] if len(sys.argv) > 4 else "")
+    _worker_main(Connection(int(sys.argv[1])), json.loads(sys.argv[2]))

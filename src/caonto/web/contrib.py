@@ -9,7 +9,11 @@ reads (GET/HEAD on ``/store``) are open. Every write goes through the gateway
 ``X-Caonto-Dry-Run: true``) validates and answers without storing.
 
 Settings: CAONTO_TOKENS, CAONTO_TOKENS_FILE, CAONTO_CONTRIB_DIR. Body size is bounded
-by CAONTO_MAX_REQUEST_BYTES (413).
+by CAONTO_MAX_REQUEST_BYTES (413). Request bodies are parsed, and updates run, in a
+sandboxed one-shot process (``caonto.contrib.isolated``) bounded by the query timeout
+and the worker memory cap; a crash there is a 400, too much memory 413, a timeout 503.
+Reads (``GET /store``) go through the query engine, with the same row cap, byte cap and
+timeout as ``/sparql``.
 """
 
 import json
@@ -22,8 +26,9 @@ from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 
 from caonto import formats as fmt
-from caonto.contrib.auth import AuthError, Tokens
-from caonto.contrib.convert import fresh_blank_nodes, oxigraph_triples, to_ntriples
+from caonto.contrib import isolated
+from caonto.contrib.auth import AuthError, Tokens, Writer
+from caonto.contrib.convert import fresh_blank_nodes, from_oxigraph, to_ntriples
 from caonto.contrib.gateway import (
     Gateway,
     Outcome,
@@ -38,18 +43,28 @@ from caonto.contrib.storage import (
     contributed_graph_name,
     log_graph,
 )
-from caonto.contrib.update import UpdateError, changed_graphs, scratch_store
+from caonto.contrib.update import (
+    UpdateError,
+    with_protocol_dataset,
+)
+from caonto.engine.interface import (
+    EngineBusy,
+    EvaluationError,
+    QueryError,
+    QueryTimeout,
+)
 from caonto.namespaces import (
     CONTRIB_GRAPH_PREFIX,
     GRAPH_INFERRED,
     PREFIXES,
     bind_prefixes,
 )
-from caonto.rdf_io import RdfInputError, read_quads, to_rdflib
 from caonto.resources import contrib_dir
 from caonto.web.errors import ApiError, wants_json
+from caonto.web.iris import iri_ref, is_iri
+from caonto.web.links import site_root
 from caonto.web.negotiation import negotiate
-from caonto.web.state import EndpointState
+from caonto.web.state import EndpointState, state
 
 blueprint = Blueprint("contrib", __name__)
 DRY_RUN_HEADER = "X-Caonto-Dry-Run"
@@ -61,6 +76,7 @@ class ContribState:
     gateway: Gateway
     tokens: Tokens
     nquads: Path  # the built dataset the served store starts from
+    limits: isolated.Limits  # for parsing bodies and running updates
 
     def close(self) -> None:
         self.gateway.storage.close()
@@ -84,7 +100,9 @@ def _start(setup_state) -> None:
 
     gateway = Gateway(storage, lambda: asserted_from_nquads(nquads), publish)
     gateway.start()
-    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads)
+    limits = isolated.Limits(settings.query_timeout, settings.worker_memory_mb,
+                             settings.sandbox == "on")
+    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads, limits)
     app.logger.info("contributions: %s; writes %s", root,
                     f"on for {len(tokens.entries)} token(s)" if tokens.enabled
                     else "off (no CAONTO_TOKENS / CAONTO_TOKENS_FILE)")
@@ -96,9 +114,9 @@ def _state() -> ContribState:
 
 # ---- shared request handling ------------------------------------------------------------
 
-def _contributor() -> str:
+def _writer() -> Writer:
     try:
-        return _state().tokens.contributor(request.headers.get("Authorization"))
+        return _state().tokens.writer(request.headers.get("Authorization"))
     except AuthError as error:
         headers = {"WWW-Authenticate": error.challenge} if error.challenge else {}
         raise ApiError(error.status, error.message,
@@ -110,11 +128,12 @@ def _dry_run() -> bool:
             or request.headers.get(DRY_RUN_HEADER, "").lower() in _TRUE)
 
 
-def _submit(plan, contributor: str, created_status: int = 201) -> Response:
+def _submit(plan, writer: Writer, created_status: int = 201) -> Response:
     """Run ``plan`` through the gateway: ``created_status`` when it created a graph
     (the Graph Store Protocol's 201; SPARQL Update answers 200), else 200."""
     try:
-        outcome = _state().gateway.submit(plan, contributor, dry_run=_dry_run())
+        outcome = _state().gateway.submit(plan, writer.iri, dry_run=_dry_run(),
+                                          maintainer=writer.maintainer)
     except WriteRefused as error:
         raise ApiError(error.status, error.message,
                        {403: "Forbidden", 404: "Not Found"}.get(error.status)) from None
@@ -122,7 +141,8 @@ def _submit(plan, contributor: str, created_status: int = 201) -> Response:
         return _rejection(rejected)
     except OSError as error:
         current_app.logger.error("contribution not stored: %s", error)
-        raise ApiError(503, "the write could not be stored on disk, so it was not "
+        raise ApiError(503, "the write could not be stored on disk "
+                            f"({error.strerror or 'input/output error'}), so it was not "
                             "accepted; try again later", "Service Unavailable") from None
     return _success(outcome, created_status if outcome.created and not outcome.dry_run
                     else 200)
@@ -137,36 +157,48 @@ def _success(outcome: Outcome, status: int) -> Response:
     lines = [("Dry run: valid, nothing stored." if outcome.dry_run else "Stored.")
              if outcome.changed else "No contributed graph changed."]
     for entry in summary["graphs"]:
-        state = "deleted" if entry["deleted"] else f"{entry['triples']} triples"
+        state = f"{entry['added']} triples added, {entry['removed']} removed" + (
+            "; the graph is deleted" if entry["deleted"] else "")
         lines.append(f"  {verb} <{entry['graph']}>: {state}")
     if outcome.changed:
         lines.append(f"  inferred graph: {outcome.inferred_triples} triples")
+    if outcome.leans_on:
+        lines.append("  It passes thanks to other contributors' graphs; if they change, "
+                     "it may stop passing:")
+        lines += [f"    <{d.graph}>{_by(d)} gives {d.triple}  (needed by {d.focus}: "
+                  f"{d.message})" for d in outcome.leans_on]
     return Response("\n".join(lines) + "\n", status, content_type="text/plain; charset=utf-8")
 
 
+def _by(dependency) -> str:
+    return f" (by <{dependency.creator}>)" if dependency.creator else ""
+
+
 def _rejection(rejected: Rejected) -> Response:
-    """422 with the SHACL report: JSON, Turtle (the sh:ValidationReport) or readable text."""
+    """422 with the report: JSON, Turtle (an sh:ValidationReport) or readable text, each
+    with the same findings (``ValidationReport``: violations first, warnings apart)."""
     result = rejected.result
-    # Violations first: the warnings that follow may be about data already served.
-    report = replace(result.report, violations=sorted(
-        result.report.violations, key=lambda v: v.severity != "Violation"))
-    message = "The contribution was not stored: the dataset with it " + (
-        "is inconsistent with the ontology." if result.inconsistencies
-        else "does not conform to the shapes.")
+    report = replace(result.report, inconsistencies=result.inconsistencies)
+    if rejected.dependents:
+        message = ("The contribution was not stored: other graphs depend on triples it "
+                   "removes. " + " ".join(
+                       f"<{d.graph}>{_by(d)} needs {d.triple} ({d.focus}: {d.message})"
+                       for d in rejected.dependents))
+    else:
+        message = "The contribution was not stored: the dataset with it " + (
+            "is inconsistent with the ontology." if result.inconsistencies
+            else "does not conform to the shapes.")
     accept = request.headers.get("Accept", "")
     if wants_json():
         body = {"status": 422, "error": "Unprocessable Content", "message": message,
-                **json.loads(report.to_json()),
-                "inconsistencies": result.inconsistencies}
+                "dependents": [d.to_json() for d in rejected.dependents],
+                **json.loads(report.to_json())}
         return Response(json.dumps(body, ensure_ascii=False, indent=2) + "\n", 422,
                         content_type="application/json")
-    if "text/turtle" in accept and not result.inconsistencies:
+    if "text/turtle" in accept:
         return Response(report.to_turtle(), 422, content_type="text/turtle; charset=utf-8")
-    text = [message, ""]
-    text += [f"Inconsistent: {m}" for m in result.inconsistencies]
-    if not result.inconsistencies:
-        text.append(report.to_text())
-    return Response("\n".join(text) + "\n", 422, content_type="text/plain; charset=utf-8")
+    return Response(f"{message}\n\n{report.to_text()}\n", 422,
+                    content_type="text/plain; charset=utf-8")
 
 
 def _protected_message(iri: str) -> str:
@@ -188,44 +220,61 @@ def _writable_graph(iri: str) -> str:
 # ---- SPARQL 1.1 Update ------------------------------------------------------------------
 
 def _update_text() -> str:
+    """The update, with the protocol's using-graph-uri / using-named-graph-uri applied:
+    from the query string for a direct POST, from the form for a form POST."""
     content_type = (request.mimetype or "").lower()
     if content_type == "application/sparql-update":
         try:
-            return request.get_data().decode("utf-8")
+            text = request.get_data().decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "the update is not valid UTF-8") from None
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for unsupported in ("using-graph-uri", "using-named-graph-uri"):
-            if unsupported in request.form:
-                raise ApiError(400, f"'{unsupported}' is not supported; put USING clauses "
-                                    "in the update text")
+        params = request.args
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         values = request.form.getlist("update")
         if len(values) != 1:
             raise ApiError(400, f"give exactly one 'update' parameter (got {len(values)})")
-        return values[0]
-    raise ApiError(415, "send the update as application/sparql-update, or as the form "
-                        "field 'update' (application/x-www-form-urlencoded)")
+        text, params = values[0], request.form
+    else:
+        raise ApiError(415, "send the update as application/sparql-update, or as the form "
+                            "field 'update' (application/x-www-form-urlencoded)")
+    try:
+        return with_protocol_dataset(text, params.getlist("using-graph-uri"),
+                                     params.getlist("using-named-graph-uri"))
+    except UpdateError as error:
+        raise ApiError(error.status, error.message) from None
 
 
 @blueprint.post("/update")
 def update() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     text = _update_text()
     nquads = _state().nquads
 
     def plan(snapshot: Snapshot) -> dict:
-        graphs = {iri: oxigraph_triples(g) for iri, g in snapshot.graphs.items()}
-        graphs[str(GRAPH_INFERRED)] = oxigraph_triples(snapshot.inferred)
-        graphs[str(GRAPH_CONTRIB_LOG)] = oxigraph_triples(
-            log_graph(snapshot.meta))
-        store = scratch_store(
-            lambda s: s.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS), graphs)
-        try:
-            return changed_graphs(store, text)
-        except UpdateError as error:
-            raise WriteRefused(error.status, error.message) from None
+        graphs = {iri: to_ntriples(g) for iri, g in snapshot.graphs.items()}
+        graphs[str(GRAPH_INFERRED)] = to_ntriples(snapshot.inferred)
+        graphs[str(GRAPH_CONTRIB_LOG)] = to_ntriples(log_graph(snapshot.meta))
+        reply = _isolated("update", (str(nquads), graphs, text))
+        if reply[0] == "refused":
+            raise WriteRefused(reply[1], reply[2])
+        return {iri: _from_ntriples(data) if data else None for iri, data in reply[1].items()}
 
-    return _submit(plan, contributor, created_status=200)
+    return _submit(plan, writer, created_status=200)
+
+
+def _isolated(job: str, args: tuple):
+    """Run a job of ``caonto.contrib.isolated``; its failures become HTTP errors."""
+    try:
+        return isolated.run(job, args, _state().limits)
+    except isolated.JobFailed as failure:
+        raise ApiError(failure.status, failure.message,
+                       headers={"Retry-After": "5"} if failure.status == 503 else None) \
+            from None
+
+
+def _from_ntriples(data: bytes) -> Graph:
+    """N-Triples written by the sandboxed job (flat: no nesting to recurse into)."""
+    return from_oxigraph(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
 
 
 # ---- Graph Store HTTP Protocol ----------------------------------------------------------
@@ -243,57 +292,68 @@ def _target() -> str | None:
     raise ApiError(400, "name the graph: ?graph=<IRI> or ?default")
 
 
-def _readable(snapshot: Snapshot) -> dict[str, Graph]:
-    asserted = _state().gateway.asserted
-    return {**{str(name): graph for name, graph in asserted.named_graphs().items()},
-            str(GRAPH_INFERRED): snapshot.inferred,
-            str(GRAPH_CONTRIB_LOG): log_graph(snapshot.meta), **snapshot.graphs}
-
-
 @blueprint.get("/store")
 def store_get() -> Response:
+    """A graph (or the default graph, the union) read through the query engine: the
+    row cap, byte cap and timeout of /sparql apply, and a capped answer says so."""
     iri = _target()
+    if iri is not None and not is_iri(iri):
+        raise ApiError(400, f"graph must be an absolute IRI, not {iri[:80]!r}")
     chosen = fmt.lookup(request.args["format"], fmt.GRAPH) if "format" in request.args \
         else negotiate(request.headers.get("Accept"), fmt.GRAPH)
     if chosen is None:
         raise ApiError(406, "no acceptable RDF format; try text/turtle, application/n-triples, "
                             "application/ld+json, application/rdf+xml, TriG or N-Quads")
-    readable = _readable(_state().gateway.snapshot)
-    if iri is None:
-        triples = [t for graph in readable.values() for t in oxigraph_triples(graph)]
-    elif iri in readable:
-        triples = oxigraph_triples(readable[iri])
-    else:
-        raise ApiError(404, f"there is no graph <{iri}>")
+    engine = state().engine
+    try:
+        if iri is not None:
+            exists = engine.query(f"ASK {{ GRAPH {iri_ref(iri)} {{ ?s ?p ?o }} }}",
+                                  solutions_format=fmt.BY_NAME["json"])
+            if b"true" not in exists.body:
+                raise ApiError(404, f"there is no graph <{iri}>")
+        pattern = f"GRAPH {iri_ref(iri)} {{ ?s ?p ?o }}" if iri else "?s ?p ?o"
+        answer = engine.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}",
+                              solutions_format=None, graph_format=fmt.BY_NAME["ntriples"])
+    except (QueryTimeout, EngineBusy) as error:
+        raise ApiError(503, str(error), headers={"Retry-After": "5"}) from None
+    except (EvaluationError, QueryError) as error:
+        raise ApiError(500, f"the graph could not be read: {error}") from None
+    triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
     body = fmt.write_triples(triples, chosen, graph=iri, prefixes=PREFIXES)
     response = Response(body, 200, content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
+    response.headers["X-Caonto-Rows"] = str(answer.count)
+    if answer.truncated:
+        response.headers["X-Caonto-Truncated"] = "true"
+        response.headers["Warning"] = (f'199 caonto "graph truncated to its first '
+                                       f'{answer.count} triples"')
     return response
 
 
 def _body_graph(graph_iri: str) -> Graph:
     """The request body as one graph, with fresh blank nodes. 415 for an unknown media
-    type, 400 for bad syntax (with its position) or for quads in named graphs."""
+    type, 400 for bad syntax (with its position), for quads in named graphs, or for a
+    body that crashes the parser; the parse runs in a sandboxed process."""
     rdf_format = fmt.for_media_type(request.mimetype or "")
     if rdf_format is None:
         known = ", ".join(f.media_type for f in fmt.of_kind(fmt.GRAPH))
         raise ApiError(415, f"unsupported media type {request.mimetype or '(none)'!r}; "
                             f"send one of: {known}")
     data = request.get_data()  # 413 past CAONTO_MAX_REQUEST_BYTES
-    graph = bind_prefixes(Graph())
-    try:
-        for quad in read_quads(data, rdf_format, "request body", base_iri=graph_iri):
-            if not isinstance(quad.graph_name, ox.DefaultGraph):
-                raise ApiError(400, f"the body puts triples in the named graph "
-                                    f"{quad.graph_name}; send the triples of one graph")
-            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate),
-                       to_rdflib(quad.object)))
-    except RdfInputError as error:
-        where = {"line": error.line, "column": error.column} if error.line else {}
+    reply = _isolated("parse", (data, rdf_format.name, graph_iri))
+    if reply[0] == "quads":
+        raise ApiError(400, f"the body puts triples in the named graph {reply[1]}; send the "
+                            "triples of one graph")
+    if reply[0] == "rdf":
+        _, message, line, column = reply
+        where = {"line": line, "column": column} if line else {}
+        position = f"request body:{line}:{column or 1}: " if line else ""
         hint = ("; remote JSON-LD contexts are never fetched: put the @context inline"
-                if rdf_format.name == "jsonld" and "context" in error.message.lower() else "")
-        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: {error}{hint}",
-                       "Malformed RDF", **where) from None
+                if rdf_format.name == "jsonld" and "context" in message.lower() else "")
+        raise ApiError(400, f"cannot read the body as {rdf_format.media_type}: "
+                            f"{position}{message}{hint}", "Malformed RDF", **where)
+    graph = bind_prefixes(Graph())
+    graph += _from_ntriples(reply[1])
     return fresh_blank_nodes(graph)
 
 
@@ -308,21 +368,21 @@ def _write_target() -> str:
 
 @blueprint.put("/store")
 def store_put() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
     content = _body_graph(iri)
-    return _submit(lambda snapshot: {iri: content}, contributor)
+    return _submit(lambda snapshot: {iri: content}, writer)
 
 
 @blueprint.post("/store")
 def store_post() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     if not request.args:  # POST to the store itself: a new graph, named by the server
         iri = CONTRIB_GRAPH_PREFIX + uuid.uuid4().hex
         content = _body_graph(iri)
-        response = _submit(lambda snapshot: {iri: content}, contributor)
+        response = _submit(lambda snapshot: {iri: content}, writer)
         if response.status_code == 201:
-            response.headers["Location"] = f"{request.base_url}?graph={iri}"
+            response.headers["Location"] = f"{site_root()}store?graph={iri}"
         return response
     iri = _write_target()
     content = _body_graph(iri)
@@ -333,12 +393,12 @@ def store_post() -> Response:
         merged += content
         return {iri: merged}
 
-    return _submit(merge, contributor)
+    return _submit(merge, writer)
 
 
 @blueprint.delete("/store")
 def store_delete() -> Response:
-    contributor = _contributor()
+    writer = _writer()
     iri = _write_target()
 
     def drop(snapshot: Snapshot) -> dict:
@@ -346,4 +406,4 @@ def store_delete() -> Response:
             raise WriteRefused(404, f"there is no contributed graph <{iri}>")
         return {iri: None}
 
-    return _submit(drop, contributor)
+    return _submit(drop, writer)

@@ -6,16 +6,29 @@ or ``/def/...`` names a thing, not a document, so it answers ``303 See Other`` t
 RDF, chosen by ``Accept`` (``*/*`` and no header mean HTML) or by ``?format=`` (html,
 ttl, nt, jsonld, rdf, or a media type), which wins. The redirect carries ``Vary:
 Accept``. Unknown IRIs are 404, formats we cannot write 406.
+
+The other IRIs the service mints dereference too: a named graph ``/graph/...`` (303 to
+its Graph Store Protocol document), the VoID dataset ``/id/dataset`` (303 to ``/void``),
+the ontology's version IRI ``/releases/<version>/def`` (as ``/def``), the shapes
+``/shapes/`` (the shapes document; each shape 303 to it) and the truncation mark
+``/def/truncated-result`` (a short explanation).
 """
 
+from urllib.parse import quote
+
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, request
 
 from caonto import formats as fmt
-from caonto.namespaces import ONTOLOGY_IRI
+from caonto.engine.results import TRUNCATION_DOC
+from caonto.namespaces import BASE, CAOG, CAOR, CAOSH, ONTOLOGY_IRI, PREFIXES
+from caonto.rdf_io import to_oxigraph
+from caonto.validation import load_shapes
 from caonto.web import describe as desc
-from caonto.web.links import data_url, iri_for_path, page_url
-from caonto.web.negotiation import parse_accept
+from caonto.web.links import data_url, iri_for_path, page_url, site_root
+from caonto.web.negotiation import negotiate, parse_accept
 from caonto.web.reading import graph_document, run_select
+from caonto.web.state import state
 
 blueprint = Blueprint("dereference", __name__)
 
@@ -62,19 +75,86 @@ def _dereference(kind: str, rest: str) -> Response:
     return response
 
 
+def _see_other(location: str) -> Response:
+    response = redirect(location, code=303)
+    response.vary.add("Accept")
+    return response
+
+
 @blueprint.route("/id/<path:rest>")
 def resource(rest: str):
+    if iri_for_path("id", rest) == str(CAOR["dataset"]):  # the dataset VoID describes
+        return _see_other(site_root() + "void")
     return _dereference("id", rest)
 
 
 @blueprint.route("/def")
+@blueprint.route("/def/")  # the namespace (VoID's void:vocabulary) names the ontology too
 def ontology():
     return _dereference("def", "")
 
 
+TRUNCATION_TEXT = (
+    "{iri}\n\nA mark in a SPARQL answer of caonto's endpoint: the answer was cut at the "
+    "server's row limit (CAONTO_MAX_ROWS, here {limit} rows or triples), so it holds only "
+    "the first rows. The response also says so in its headers (X-Caonto-Truncated: true, "
+    "and a Warning). To get everything, page with LIMIT and OFFSET, or download a dump "
+    "from {root}dumps/.\n")
+
+
 @blueprint.route("/def/<path:rest>")
 def term(rest: str):
+    if iri_for_path("def", rest) == TRUNCATION_DOC:
+        text = TRUNCATION_TEXT.format(iri=TRUNCATION_DOC, limit=state().engine.max_rows,
+                                      root=site_root())
+        return Response(text, content_type="text/plain; charset=utf-8")
     return _dereference("def", rest)
+
+
+@blueprint.route("/releases/<version>/def")
+def ontology_version(version: str):
+    """The ontology's version IRI: the current version is the ontology itself."""
+    iri = f"{BASE}releases/{version}/def"
+    if not run_select(f"SELECT ?o WHERE {{ <{ONTOLOGY_IRI}> "
+                      f"<http://www.w3.org/2002/07/owl#versionIRI> <{iri}> }} LIMIT 1"):
+        abort(404, f"{iri} is not the version of the ontology served here; see {ONTOLOGY_IRI}")
+    return _dereference("def", "")
+
+
+@blueprint.route("/graph/<path:rest>")
+def named_graph(rest: str):
+    """A named graph: 303 to its Graph Store Protocol document (/store?graph=...)."""
+    iri = f"{CAOG}{rest}"
+    if not run_select(f"SELECT ?s WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT 1"):
+        abort(404, f"there is no graph <{iri}>; /void lists the graphs served")
+    return _see_other(site_root() + "store?graph=" + quote(iri, safe=":/"))
+
+
+@blueprint.route("/shapes/")
+def shapes_document():
+    """The SHACL shapes every piece of data must satisfy, in the format asked for."""
+    chosen = _shapes_format()
+    triples = [ox.Triple(*(to_oxigraph(term) for term in triple)) for triple in load_shapes()]
+    body = fmt.write_triples(triples, chosen, prefixes=PREFIXES)
+    response = Response(body, content_type=chosen.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+@blueprint.route("/shapes/<name>")
+def shape(name: str):
+    if (CAOSH[name], None, None) not in load_shapes():
+        abort(404, f"there is no shape {CAOSH[name]}; {CAOSH} lists them")
+    return _see_other(site_root() + "shapes/")
+
+
+def _shapes_format() -> fmt.Format:
+    asked = request.args.get("format")
+    chosen = fmt.lookup(asked, fmt.GRAPH) if asked else negotiate(
+        request.headers.get("Accept"), fmt.GRAPH)
+    if chosen is None or chosen.name not in DATA_FORMATS:
+        chosen = fmt.BY_NAME["turtle"]  # browsers too: Turtle shows as text
+    return chosen
 
 
 @blueprint.route("/data/<any(id, def):kind>/<path:rest>")

@@ -1,17 +1,25 @@
 """What a resource's page and data document say about it, read from the store by SPARQL.
 
 A fact is one triple touching the resource (outgoing or incoming). It is *asserted* when
-it is in any graph but ``caog:inferred``, *inferred* when it is only there. Its
+it is in any graph but ``caog:inferred``, *inferred* when it is only there, and
+*contributed* when only contributed graphs (``caog:contrib/…``) assert it: pages mark it
+so, and never show it as the resource's own definition. Its
 provenance is the essay sentences reached by ``cao:statedIn`` from the resource itself
 (outgoing facts) or from the other node of the triple (when that node is a fact object:
-a border, an aid transfer, an assessment ...). Curator notes are those about the
-resource, attached to it, or concerning a sentence shown on the page.
+a border, an aid transfer, an assessment ...); a fact with neither, such as
+``kazakhstan sharesBorderWith kyrgyzstan``, takes the sentences of a fact object linking
+both its ends (the border). Curator notes are those about the resource, attached to it,
+or concerning a sentence shown on the page. A fact in a contributed graph carries that
+graph, who contributed it and when (from ``caog:contrib-log``), and the
+``dcterms:source`` its nodes cite there.
 
 Queries go through a ``Select``: a function from SELECT text to rows (dicts of variable
 name to pyoxigraph term or None). The server passes one backed by its query engine
 (timeouts and all), tests one backed by a plain ``pyoxigraph.Store``. Functions here
 raise whatever that function raises; an IRI the store does not know gives an empty
-``Description`` (``exists`` is False), never an error.
+``Description`` (``exists`` is False), never an error. Every IRI goes into the SPARQL
+text through ``iri_ref``, which refuses (ValueError) anything that is not an IRI, so a
+crafted path cannot add patterns to a query.
 """
 
 from collections.abc import Callable
@@ -19,7 +27,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from caonto.namespaces import CAO, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
+from caonto.namespaces import CAO, CAOG, CONTRIB_GRAPH_PREFIX, GRAPH_INFERRED, GRAPH_ONTOLOGY, WD
+from caonto.web.iris import iri_ref
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -32,6 +41,8 @@ _STATED_IN = str(CAO.statedIn)
 _MENTIONS = str(CAO.mentions)
 _WIKIDATA = str(WD)
 _INFERRED = str(GRAPH_INFERRED)
+_CONTRIB_LOG = str(CAOG["contrib-log"])
+_SOURCE = "http://purl.org/dc/terms/source"
 _ROW_LIMIT = 2000  # a class page lists its instances; nothing here has more
 
 
@@ -69,6 +80,17 @@ class Fact:
     value: Value
     inferred: bool
     sentences: tuple[str, ...] = ()  # sentence IRIs, details in Description.sentences
+    contributed: bool = False  # asserted by contributed graphs only
+    contributed_in: tuple[str, ...] = ()  # contributed graphs holding it (Description.contributions)
+    cited: tuple[str, ...] = ()  # the dcterms:source its nodes give in those graphs
+
+
+@dataclass(frozen=True)
+class Contribution:
+    graph: str
+    contributors: tuple[str, ...]
+    created: str  # xsd:dateTime lexical forms
+    modified: str
 
 
 @dataclass
@@ -83,6 +105,7 @@ class Description:
     wikidata: list[str] = field(default_factory=list)
     sentences: dict[str, Sentence] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
+    contributions: dict[str, Contribution] = field(default_factory=dict)
 
     def notes_for(self, sentence_iri: str) -> list[Note]:
         return [n for n in self.notes if sentence_iri in n.sentences]
@@ -125,10 +148,15 @@ def _is_inferred(graphs: set[str]) -> bool:
     return graphs == {_INFERRED}
 
 
+def _is_contributed(graphs: set[str]) -> bool:
+    asserting = graphs - {_INFERRED}
+    return bool(asserting) and all(g.startswith(CONTRIB_GRAPH_PREFIX) for g in asserting)
+
+
 def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
     """Facts of the blank nodes hanging off ``iri`` (quantities, amounts), one level deep."""
     rows = _select(select, f"""SELECT ?b ?p ?o ?g WHERE {{
-        GRAPH ?g0 {{ <{iri}> ?p0 ?b }} FILTER(isBlank(?b)) GRAPH ?g {{ ?b ?p ?o }}
+        GRAPH ?g0 {{ {iri_ref(iri)} ?p0 ?b }} FILTER(isBlank(?b)) GRAPH ?g {{ ?b ?p ?o }}
     }} LIMIT {_ROW_LIMIT}""")
     grouped = _facts_by_graph(rows, lambda r: (r["b"].value, r["p"].value, _value(r["o"])))
     nested: dict[str, list[Fact]] = {}
@@ -141,9 +169,9 @@ def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
 def _sentences_of(select: Select, iri: str) -> dict[str, set[str]]:
     """For the resource and each node next to it: the sentences it is ``statedIn``."""
     rows = _select(select, f"""SELECT DISTINCT ?n ?sentence WHERE {{
-        {{ BIND(<{iri}> AS ?n) GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
-        UNION {{ GRAPH ?g1 {{ <{iri}> ?p ?n }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
-        UNION {{ GRAPH ?g1 {{ ?n ?p <{iri}> }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
+        {{ BIND({iri_ref(iri)} AS ?n) GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
+        UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
+        UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
     }}""")
     found: dict[str, set[str]] = {}
     for row in rows:
@@ -151,10 +179,55 @@ def _sentences_of(select: Select, iri: str) -> dict[str, set[str]]:
     return found
 
 
+def _bridging_sentences(select: Select, iri: str) -> dict[str, set[str]]:
+    """For each node an asserted fact of ``iri`` points at: the sentences of a fact object
+    that links both (the border behind ``sharesBorderWith``)."""
+    rows = _select(select, f"""SELECT DISTINCT ?o ?sentence WHERE {{
+        GRAPH ?g1 {{ {iri_ref(iri)} ?p ?o }} FILTER(isIRI(?o) && ?g1 != <{_INFERRED}>)
+        GRAPH ?g2 {{ ?n ?x {iri_ref(iri)} }} GRAPH ?g3 {{ ?n ?y ?o }}
+        GRAPH ?g4 {{ ?n <{_STATED_IN}> ?sentence }}
+    }} LIMIT {_ROW_LIMIT}""")
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["o"].value, set()).add(row["sentence"].value)
+    return found
+
+
+def _contributions(select: Select, graphs: set[str]) -> dict[str, Contribution]:
+    if not graphs:
+        return {}
+    values = " ".join(f"<{g}>" for g in sorted(graphs))
+    rows = _select(select, f"""SELECT ?graph
+        (GROUP_CONCAT(DISTINCT STR(?who); separator=" ") AS ?contributors)
+        (MIN(STR(?c)) AS ?created) (MAX(STR(?m)) AS ?modified) WHERE {{
+        VALUES ?graph {{ {values} }}
+        GRAPH <{_CONTRIB_LOG}> {{ ?graph <http://www.w3.org/ns/prov#wasAttributedTo> ?who ;
+            <http://purl.org/dc/terms/created> ?c ; <http://www.w3.org/ns/prov#generatedAtTime> ?m }}
+    }} GROUP BY ?graph""")
+    return {row["graph"].value: Contribution(
+        row["graph"].value, tuple(sorted(row["contributors"].value.split())),
+        row["created"].value, row["modified"].value) for row in rows}
+
+
+def _cited_sources(select: Select, iri: str) -> dict[tuple[str, str], set[str]]:
+    """(node, contributed graph) -> the dcterms:source it gives there, for ``iri`` and the
+    nodes next to it."""
+    rows = _select(select, f"""SELECT DISTINCT ?n ?g ?source WHERE {{
+        {{ BIND({iri_ref(iri)} AS ?n) }} UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} }}
+        UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} }}
+        GRAPH ?g {{ ?n <{_SOURCE}> ?source }}
+        FILTER(STRSTARTS(STR(?g), "{CONTRIB_GRAPH_PREFIX}"))
+    }} LIMIT {_ROW_LIMIT}""")
+    found: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        found.setdefault((row["n"].value, row["g"].value), set()).add(row["source"].value)
+    return found
+
+
 def _sentence_details(select: Select, iris: set[str]) -> dict[str, Sentence]:
     if not iris:
         return {}
-    values = " ".join(f"<{i}>" for i in sorted(iris))
+    values = " ".join(iri_ref(i) for i in sorted(iris))
     rows = _select(select, f"""SELECT ?s (SAMPLE(?t) AS ?text) (SAMPLE(?tr) AS ?translation)
         (MIN(?sl) AS ?start) (MAX(?el) AS ?end) WHERE {{
         VALUES ?s {{ {values} }}
@@ -192,18 +265,18 @@ def curator_notes(select: Select) -> list[Note]:
 
 def _notes_attached(select: Select, iri: str) -> set[str]:
     rows = _select(select, f"""SELECT DISTINCT ?note WHERE {{
-        {{ GRAPH ?g {{ ?note <{CAO.about}> <{iri}> }} }}
-        UNION {{ GRAPH ?g {{ <{iri}> <{CAO.curatorNote}> ?note }} }}
+        {{ GRAPH ?g {{ ?note <{CAO.about}> {iri_ref(iri)} }} }}
+        UNION {{ GRAPH ?g {{ {iri_ref(iri)} <{CAO.curatorNote}> ?note }} }}
         GRAPH ?g2 {{ ?note a <{CAO.CuratorNote}> }} }}""")
     return {row["note"].value for row in rows}
 
 
 def describe(select: Select, iri: str) -> Description:
     """Everything the page of ``iri`` shows; see the module docstring for the rules."""
-    out_rows = _select(select, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
+    out_rows = _select(select, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {iri_ref(iri)} ?p ?o }} }} "
                               f"LIMIT {_ROW_LIMIT}")
     outgoing = _facts_by_graph(out_rows, lambda r: (r["p"].value, _value(r["o"])))
-    in_rows = _select(select, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} "
+    in_rows = _select(select, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri_ref(iri)} }} }} "
                              f"LIMIT {_ROW_LIMIT}")
     incoming = _facts_by_graph(in_rows, lambda r: (r["p"].value, _value(r["s"])))
     result = Description(iri, exists=bool(outgoing or incoming))
@@ -212,11 +285,21 @@ def describe(select: Select, iri: str) -> Description:
     blanks = _blank_facts(select, iri)
     sentences_of = _sentences_of(select, iri)
     own = sentences_of.get(iri, set())
+    bridging = _bridging_sentences(select, iri)
+    contributed_graphs = {g for graphs in (*outgoing.values(), *incoming.values()) for g in graphs
+                   if g.startswith(CONTRIB_GRAPH_PREFIX)}
+    cited = _cited_sources(select, iri) if contributed_graphs else {}
+
+    def provenance(graphs: set[str], *nodes: str) -> dict:
+        mine = tuple(sorted(g for g in graphs if g.startswith(CONTRIB_GRAPH_PREFIX)))
+        sources = {src for g in mine for n in nodes for src in cited.get((n, g), ())}
+        return {"contributed_in": mine, "cited": tuple(sorted(sources))}
 
     for (predicate, value), graphs in outgoing.items():
         inferred = _is_inferred(graphs)
+        contributed = _is_contributed(graphs)
         if predicate == _RDF_TYPE:
-            result.types.append(Fact(predicate, value, inferred))
+            result.types.append(Fact(predicate, value, inferred, contributed=contributed))
         elif predicate == _STATED_IN:
             result.stated_in.append(value.text)
         elif predicate in _NAME_PREDICATES:
@@ -227,13 +310,18 @@ def describe(select: Select, iri: str) -> Description:
             if value.kind == "bnode":
                 value = Value("bnode", value.text, facts=blanks.get(value.text, ()))
             linked = sentences_of.get(value.text, set()) if value.kind != "literal" else set()
-            result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked))))
+            if not (own | linked) and not inferred:
+                linked = bridging.get(value.text, set())
+            result.outgoing.append(Fact(predicate, value, inferred, tuple(sorted(own | linked)),
+                                        contributed, **provenance(graphs, iri, value.text)))
     for (predicate, value), graphs in incoming.items():
         if predicate == _MENTIONS:
             result.mentioned_in.append(value.text)
             continue
         sentences = tuple(sorted(sentences_of.get(value.text, set())))
-        result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences))
+        result.incoming.append(Fact(predicate, value, _is_inferred(graphs), sentences,
+                                    _is_contributed(graphs), **provenance(graphs, value.text)))
+    result.contributions = _contributions(select, contributed_graphs)
 
     for record in _records_in(result):
         if record.startswith(_WIKIDATA) and record not in result.wikidata:
@@ -261,7 +349,7 @@ def _records_in(result: Description) -> list[str]:
 
 
 def _sentence_set(select: Select, iri: str) -> set[str]:
-    rows = _select(select, f"""SELECT ?s WHERE {{ BIND(<{iri}> AS ?s)
+    rows = _select(select, f"""SELECT ?s WHERE {{ BIND({iri_ref(iri)} AS ?s)
         GRAPH ?g {{ ?s a <{CAO.Sentence}> }} }}""")
     return {row["s"].value for row in rows}
 
@@ -278,22 +366,22 @@ def description_query(iri: str) -> str:
     and its provenance: the sentences its facts are stated in (text, translation, lines)
     and the curator notes about it or about those sentences."""
     keep = " ".join(f"<{p}>" for p in _PROVENANCE_PREDICATES)
-    return f"""CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> . ?b ?bp ?bo . ?n ?np ?no . }}
+    return f"""CONSTRUCT {{ {iri_ref(iri)} ?p ?o . ?s ?q {iri_ref(iri)} . ?b ?bp ?bo . ?n ?np ?no . }}
 WHERE {{
-  {{ <{iri}> ?p ?o }}
-  UNION {{ ?s ?q <{iri}> }}
-  UNION {{ <{iri}> ?p0 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }}
+  {{ {iri_ref(iri)} ?p ?o }}
+  UNION {{ ?s ?q {iri_ref(iri)} }}
+  UNION {{ {iri_ref(iri)} ?p0 ?b FILTER(isBlank(?b)) ?b ?bp ?bo }}
   UNION {{
     {{ SELECT DISTINCT ?sentence WHERE {{
-        {{ <{iri}> <{_STATED_IN}> ?sentence }}
-        UNION {{ <{iri}> ?x ?y . ?y <{_STATED_IN}> ?sentence }}
-        UNION {{ ?y ?x <{iri}> . ?y <{_STATED_IN}> ?sentence }}
-        UNION {{ BIND(<{iri}> AS ?sentence) <{iri}> a <{CAO.Sentence}> }} }} }}
+        {{ {iri_ref(iri)} <{_STATED_IN}> ?sentence }}
+        UNION {{ {iri_ref(iri)} ?x ?y . ?y <{_STATED_IN}> ?sentence }}
+        UNION {{ ?y ?x {iri_ref(iri)} . ?y <{_STATED_IN}> ?sentence }}
+        UNION {{ BIND({iri_ref(iri)} AS ?sentence) {iri_ref(iri)} a <{CAO.Sentence}> }} }} }}
     {{ BIND(?sentence AS ?n) }} UNION {{ ?n <{CAO.concernsSentence}> ?sentence }}
     VALUES ?np {{ {keep} }} ?n ?np ?no
   }}
   UNION {{
-    {{ ?n <{CAO.about}> <{iri}> }} UNION {{ <{iri}> <{CAO.curatorNote}> ?n }}
+    {{ ?n <{CAO.about}> {iri_ref(iri)} }} UNION {{ {iri_ref(iri)} <{CAO.curatorNote}> ?n }}
     ?n a <{CAO.CuratorNote}> . VALUES ?np {{ {keep} }} ?n ?np ?no
   }}
 }}"""
@@ -306,5 +394,5 @@ def ontology_query() -> str:
 
 def exists(select: Select, iri: str) -> bool:
     """Whether the store says anything with ``iri`` as subject or object."""
-    return bool(select(f"SELECT ?p WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }} "
+    return bool(select(f"SELECT ?p WHERE {{ {{ {iri_ref(iri)} ?p ?o }} UNION {{ ?s ?p {iri_ref(iri)} }} }} "
                        "LIMIT 1"))

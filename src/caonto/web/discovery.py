@@ -1,7 +1,7 @@
 """Discovery: the SPARQL Service Description, the VoID description and the data dumps.
 
-Links use the address the client reached (``request.url_root``), so a local server
-describes itself truthfully. Dumps are named by version (``/dumps/caonto-<v>.nq``),
+Links use the server's own address (``caonto.web.links.site_root``: CAONTO_BASE_URL,
+else where it listens), never the client's Host header. Dumps are named by version (``/dumps/caonto-<v>.nq``),
 carry their SHA-256 in ``Repr-Digest`` and in ``….sha256`` files, and are generated once
 per dataset checksum next to the built N-Quads (``dumps/`` subdirectory).
 """
@@ -9,6 +9,7 @@ per dataset checksum next to the built N-Quads (``dumps/`` subdirectory).
 import base64
 import hashlib
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,6 +18,7 @@ from flask import Blueprint, Response, abort, request, send_file
 from caonto import formats as fmt
 from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, PREFIXES
 from caonto.web.errors import ApiError
+from caonto.web.links import site_root
 from caonto.web.negotiation import negotiate, parse_accept
 from caonto.web.state import state
 from caonto.web.views import render_query_ui
@@ -29,7 +31,12 @@ DCT = "http://purl.org/dc/terms/"
 SPDX = "http://spdx.org/rdf/terms#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
 DATASET_IRI = str(CAOR["dataset"])
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"  # as the ontology's dcterms:license
+PUBLISHER = str(CAOR["caonto-team"])
+OWL_RL_REGIME = "http://www.w3.org/ns/entailment/OWL-RL"
+OWL_RL_PROFILE = "http://www.w3.org/ns/owl-profile/RL"
 DUMP_KINDS = {  # extension -> (what it holds, pyoxigraph format)
     "nq": ("all named graphs", ox.RdfFormat.N_QUADS),
     "trig": ("all named graphs", ox.RdfFormat.TRIG),
@@ -62,6 +69,28 @@ def _graph_counts() -> dict[str, int]:
         cache["counts"] = {g.value: int(n.value) for g, n in rows}
         cache["counts_version"] = version
     return cache["counts"]
+
+
+def _partitions() -> tuple[list, list]:
+    """(class, instances) and (property, triples) over the default graph, per data version."""
+    cache, engine = state().cache, state().engine
+    version = engine.data_version
+    if cache.get("partitions_version") != version:
+        _, classes = engine.solutions(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } "
+            "GROUP BY ?c ORDER BY ?c")
+        _, properties = engine.solutions(
+            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+        cache["partitions"] = ([(c.value, int(n.value)) for c, n in classes],
+                               [(p.value, int(n.value)) for p, n in properties])
+        cache["partitions_version"] = version
+    return cache["partitions"]
+
+
+def _modified() -> str:
+    """When the served data last changed: the dataset file's time (a write replaces it)."""
+    seconds = state().dataset.nquads.stat().st_mtime
+    return datetime.fromtimestamp(seconds, timezone.utc).date().isoformat()
 
 
 # ---- dumps ---------------------------------------------------------------------------
@@ -105,7 +134,7 @@ def dump_sha256(extension: str) -> str:
 
 @blueprint.route("/dumps/", endpoint="dumps")
 def dumps_index() -> Response:
-    root = request.url_root
+    root = site_root()
     lines = [f"{root}dumps/{_dump_name(ext)}  sha256 {dump_sha256(ext)}  ({what})"
              for ext, (what, _) in DUMP_KINDS.items()]
     return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
@@ -145,7 +174,22 @@ def _dataset_triples(root: str) -> list[ox.Triple]:
         ox.Triple(dataset, _n(VOID + "uriSpace"), _lit(str(CAOR))),
         ox.Triple(dataset, _n(VOID + "vocabulary"), _n(str(CAO))),
         ox.Triple(dataset, _n(VOID + "triples"), _integer(sum(counts.values()))),
+        ox.Triple(dataset, _n(DCT + "license"), _n(LICENSE)),
+        ox.Triple(dataset, _n(DCT + "publisher"), _n(PUBLISHER)),
+        ox.Triple(dataset, _n(DCT + "modified"),
+                  _lit(_modified(), "http://www.w3.org/2001/XMLSchema#date")),
     ]
+    classes, properties = _partitions()
+    for cls, entities in classes:
+        partition = ox.BlankNode()
+        triples += [ox.Triple(dataset, _n(VOID + "classPartition"), partition),
+                    ox.Triple(partition, _n(VOID + "class"), _n(cls)),
+                    ox.Triple(partition, _n(VOID + "entities"), _integer(entities))]
+    for prop, count in properties:
+        partition = ox.BlankNode()
+        triples += [ox.Triple(dataset, _n(VOID + "propertyPartition"), partition),
+                    ox.Triple(partition, _n(VOID + "property"), _n(prop)),
+                    ox.Triple(partition, _n(VOID + "triples"), _integer(count))]
     for extension, (what, rdf_format) in DUMP_KINDS.items():
         url = _n(f"{root}dumps/{_dump_name(extension)}")
         checksum = ox.BlankNode()
@@ -169,7 +213,8 @@ def _dataset_triples(root: str) -> list[ox.Triple]:
 
 _INFERENCE_NOTE = (
     f"The default graph is the union of all named graphs: the ontology ({GRAPH_ONTOLOGY}), the essay "
-    f"data ({GRAPH_ESSAY}), the OWL 2 RL closure ({GRAPH_INFERRED}) and any contributed graphs. Add the parameter "
+    f"data ({GRAPH_ESSAY}), the OWL 2 RL closure ({GRAPH_INFERRED}) and any contributed graphs, so "
+    f"answers follow the OWL 2 RL entailment regime ({OWL_RL_REGIME}). Add the parameter "
     "inference=false to query without the closure: the default graph is then the union of "
     f"every graph except {GRAPH_INFERRED}, which is also hidden from GRAPH patterns. default-graph-uri "
     "and named-graph-uri replace this dataset as the SPARQL 1.1 Protocol says."
@@ -178,7 +223,19 @@ _INFERENCE_NOTE = (
 
 def _service_triples(root: str) -> list[ox.Triple]:
     service, default_dataset, default_graph = _n(root + "sparql"), ox.BlankNode(), ox.BlankNode()
+    update = _n(root + "update")
     triples = [
+        # writes: SPARQL 1.1 Update at /update (with a token), described as its own service
+        ox.Triple(update, _n(RDF_TYPE), _n(SD + "Service")),
+        ox.Triple(update, _n(SD + "endpoint"), update),
+        ox.Triple(update, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Update")),
+        ox.Triple(update, _n(RDFS_COMMENT), _lit(
+            "SPARQL 1.1 Update for contributed graphs; needs Authorization: Bearer <token>. "
+            "Queries go to " + root + "sparql.", lang="en")),
+        ox.Triple(service, _n(RDFS_SEE_ALSO), update),
+        # the default graph holds the OWL 2 RL closure; inference=false leaves it out
+        ox.Triple(service, _n(SD + "defaultEntailmentRegime"), _n(OWL_RL_REGIME)),
+        ox.Triple(service, _n(SD + "defaultSupportedEntailmentProfile"), _n(OWL_RL_PROFILE)),
         ox.Triple(service, _n(RDF_TYPE), _n(SD + "Service")),
         ox.Triple(service, _n(SD + "endpoint"), service),
         ox.Triple(service, _n(SD + "supportedLanguage"), _n(SD + "SPARQL11Query")),
@@ -191,6 +248,7 @@ def _service_triples(root: str) -> list[ox.Triple]:
         ox.Triple(default_dataset, _n(DCT + "source"), _n(DATASET_IRI)),
         ox.Triple(default_dataset, _n(SD + "defaultGraph"), default_graph),
         ox.Triple(default_graph, _n(RDF_TYPE), _n(SD + "Graph")),
+        ox.Triple(default_dataset, _n(SD + "defaultEntailmentRegime"), _n(OWL_RL_REGIME)),
         ox.Triple(default_graph, _n(VOID + "triples"), _integer(sum(_graph_counts().values()))),
     ]
     triples += [ox.Triple(service, _n(SD + "resultFormat"), _n(f.w3c)) for f in fmt.FORMATS]
@@ -227,10 +285,10 @@ def service_description_response() -> Response:
     """GET /sparql without a query: the query UI for browsers, else the description."""
     if _prefers_html():
         return render_query_ui()
-    return _rdf_response(_service_triples(request.url_root))
+    return _rdf_response(_service_triples(site_root()))
 
 
 @blueprint.route("/void", endpoint="void")
 def void() -> Response:
-    return _rdf_response(_dataset_triples(request.url_root))
+    return _rdf_response(_dataset_triples(site_root()))
 

@@ -11,7 +11,7 @@ import re
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from caonto.web.negotiation import parse_accept
+from caonto.web.negotiation import AcceptTooLarge, parse_accept
 
 _POSITION = re.compile(r"error at (\d+):(\d+)")
 
@@ -28,7 +28,7 @@ class ApiError(Exception):
         self.details = details
 
 
-_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+_TITLES = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            406: "Not Acceptable", 413: "Content Too Large", 414: "URI Too Long",
            415: "Unsupported Media Type", 500: "Internal Server Error",
            503: "Service Unavailable"}
@@ -46,8 +46,13 @@ def syntax_error(parser_message: str) -> ApiError:
 
 
 def wants_json() -> bool:
-    """True when the client's best-ranked media range is a JSON type."""
-    for media, quality in parse_accept(request.headers.get("Accept")):
+    """True when the client's best-ranked media range is a JSON type (plain text for an
+    Accept header past the limits)."""
+    try:
+        ranges = parse_accept(request.headers.get("Accept"))
+    except AcceptTooLarge:
+        return False
+    for media, quality in ranges:
         if quality <= 0:
             continue
         if "json" in media:

@@ -27,12 +27,6 @@ def local_name(iri: str) -> str:
     return tail or iri
 
 
-def normalise_language(tag: str | None) -> str:
-    """``kk-KZ`` → ``kk``; unknown or empty tags → the default language."""
-    primary = (tag or "").split("-")[0].strip().lower()
-    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
-
-
 @dataclass(frozen=True)
 class Name:
     text: str

@@ -1,13 +1,35 @@
-"""Content negotiation over the format registry: Accept headers with q-values."""
+"""Content negotiation over the format registry: Accept headers with q-values.
+
+Bounded and linear: a header longer than MAX_ACCEPT_BYTES or with more than
+MAX_ACCEPT_RANGES media ranges is refused (AcceptTooLarge; the app answers 400 before
+any view runs), and a header is parsed once per negotiation.
+"""
 
 from caonto.formats import DEFAULT, Format, of_kind
+
+MAX_ACCEPT_BYTES = 4096
+MAX_ACCEPT_RANGES = 64
+
+
+class AcceptTooLarge(ValueError):
+    """The Accept header is longer, or has more ranges, than a client needs."""
+
+
+def check_accept(header: str | None) -> None:
+    """Raise AcceptTooLarge when ``header`` is past the limits."""
+    if header and (len(header) > MAX_ACCEPT_BYTES
+                   or header.count(",") >= MAX_ACCEPT_RANGES):
+        raise AcceptTooLarge(f"the Accept header may have at most {MAX_ACCEPT_RANGES} media "
+                             f"ranges in {MAX_ACCEPT_BYTES} bytes")
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
     """Media ranges with their q-values, best first; an absent header means ``*/*``.
 
     Malformed parameters are ignored rather than rejected: clients send odd headers.
+    Raises AcceptTooLarge past the limits.
     """
+    check_accept(header)
     if not header or not header.strip():
         return [("*/*", 1.0)]
     ranges = []
@@ -20,14 +42,22 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
         for param in pieces[1:]:
             key, _, value = param.partition("=")
             if key.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
+                quality = _quality(value.strip())
         specificity = 0 if media == "*/*" else 1 if media.endswith("/*") else 2
         ranges.append((media, quality, specificity, position))
     ranges.sort(key=lambda r: (-r[1], -r[2], r[3]))
     return [(media, quality) for media, quality, _, _ in ranges]
+
+
+def _quality(value: str) -> float:
+    """RFC 9110 qvalue: 0 to 1 with at most three decimals; anything else counts as 0."""
+    if len(value) > 5:
+        return 0.0
+    try:
+        number = float(value)
+    except ValueError:
+        return 0.0
+    return min(max(number, 0.0), 1.0) if number == number else 0.0  # NaN is not a q
 
 
 def _matches(media_range: str, media_type: str) -> bool:
@@ -44,23 +74,21 @@ def negotiate(accept: str | None, kind: str) -> Format | None:
     A wildcard picks the kind's default (JSON results, Turtle graphs); an explicit media
     type beats a wildcard of equal q; an alias (application/json) counts as explicit.
     """
-    candidates = of_kind(kind)
-    for media_range, quality in parse_accept(accept):
+    ranges = parse_accept(accept)
+    refused = {media for media, quality in ranges if quality <= 0}
+    candidates = [fmt for fmt in of_kind(kind) if fmt.media_type not in refused]
+    for media_range, quality in ranges:
         if quality <= 0:
             continue
         if media_range == "*/*" or media_range.endswith("/*"):
             default = DEFAULT[kind]
-            if _matches(media_range, default.media_type) and not _refused(accept, default):
+            if _matches(media_range, default.media_type) and default.media_type not in refused:
                 return default
         # Own media types before aliases, so text/* means CSV rather than text/xml.
         for use_aliases in (False, True):
             for fmt in candidates:
                 types = tuple(a for a in fmt.aliases if "/" in a) if use_aliases \
                     else (fmt.media_type,)
-                if any(_matches(media_range, t) for t in types) and not _refused(accept, fmt):
+                if any(_matches(media_range, t) for t in types):
                     return fmt
     return None
-
-
-def _refused(accept: str | None, fmt: Format) -> bool:
-    return any(media == fmt.media_type and quality <= 0 for media, quality in parse_accept(accept))

@@ -2,7 +2,9 @@
 
 Classes with their hierarchy (a tree over caonto's own classes, outside superclasses
 listed as alignments), properties with kind, characteristics, domain, range and
-super-properties; labels and definitions in the page's language (English fallback).
+super-properties; the terms of other vocabularies that caonto uses, each with its
+``skos:scopeNote`` (how caonto uses it); labels and definitions in the page's language
+(English fallback).
 Raises whatever the ``select`` function raises; an empty ontology gives empty lists.
 """
 
@@ -44,15 +46,17 @@ class OntologyDocs:
     classes: list[Term]  # alphabetical
     tree: list[Term]  # roots of our class hierarchy, each with its children
     properties: list[Term]
+    external: list[Term] = field(default_factory=list)  # other vocabularies' terms we use
 
 
 def _ours(iri: str) -> bool:
     return iri.startswith(str(CAO))
 
 
-def _definitions(select: Select, language: str) -> dict[str, str]:
+def _definitions(select: Select, language: str,
+                 predicates: str = "skos:definition rdfs:comment") -> dict[str, str]:
     rows = select(_PREFIXES + f"""SELECT ?t ?text WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{
-        VALUES ?p {{ skos:definition rdfs:comment }} ?t ?p ?text }}
+        VALUES ?p {{ {predicates} }} ?t ?p ?text }}
         FILTER(isIRI(?t)) }} ORDER BY ?p""")
     chosen: dict[str, tuple[int, str]] = {}
     for row in rows:
@@ -129,4 +133,17 @@ def read(select: Select, labels: LabelTable, language: str) -> OntologyDocs:
                 getattr(properties[iri], slot).extend(sorted(values))
     for item in properties.values():
         item.characteristics.sort()
-    return OntologyDocs(header, by_label(classes.values()), tree, by_label(properties.values()))
+
+    usage = _definitions(select, language, "skos:scopeNote")
+    kinds = {row["t"].value: row["type"].value for row in select(_PREFIXES + f"""
+        SELECT ?t ?type WHERE {{ GRAPH <{GRAPH_ONTOLOGY}> {{ ?t skos:scopeNote ?n ; a ?type }}
+        FILTER(isIRI(?t) && ?type IN (owl:Class, owl:ObjectProperty, owl:DatatypeProperty,
+        owl:AnnotationProperty)) }}""")}
+    external = []
+    for iri, note in usage.items():
+        if not _ours(iri):
+            text, tag = labels.label(iri, language)
+            external.append(Term(iri, text, tag, note, kind=kinds.get(iri, "")[len(_OWL):]))
+    external.sort(key=lambda t: t.iri)
+    return OntologyDocs(header, by_label(classes.values()), tree, by_label(properties.values()),
+                        external)

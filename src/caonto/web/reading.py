@@ -28,7 +28,8 @@ def run_select(text: str) -> list[dict]:
 def graph_document(text: str, chosen: Format) -> bytes:
     """A CONSTRUCT's answer in ``chosen``; engine errors become a 503 page."""
     try:
-        return state().engine.query(text, solutions_format=None, graph_format=chosen).body
+        return state().engine.query(text, solutions_format=None, graph_format=chosen,
+                                    internal=True).body
     except QueryError as error:
         abort(503, f"the graph could not be read: {error}")
 

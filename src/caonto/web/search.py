@@ -9,9 +9,17 @@ Two keys are kept for every name:
   ғ→г, һ→х). The Latin ``i`` that is often typed for ``і`` inside a Cyrillic word is
   read as ``и`` too.
 
-We chose to match on both keys: a query written with Kazakh letters matches the exact
-key, and a query typed without them ("казакстан") still finds "Қазақстан" through the
-plain key. Exact matches rank above plain ones, so nothing is lost for careful typists.
+* the *Latin* key: the name spelt in Latin letters and reduced to a skeleton on which
+  the usual spellings agree: Cyrillic is transliterated, marks are dropped (Özbekstan),
+  ``kh``, ``q`` and ``x`` read as ``k``, ``y`` as ``i``, ``zh``/``dzh`` as ``j``, and
+  doubled letters as one. So "Kazakhstan", "kazakstan", "Qazaqstan" and "Қазақстан"
+  share ``kazakstan``; "Kyrgyzstan", "Qyrgyzstan" and "Қырғызстан" share ``kirgizstan``.
+
+We chose to match on all three keys: a query written with Kazakh letters matches the exact
+key, a query typed without them ("казакстан") still finds "Қазақстан" through the plain
+key, and a Latin spelling or transliteration ("Qazaqstan") through the Latin key. Exact
+matches rank above plain ones, and plain above Latin, so nothing is lost for careful
+typists.
 The plain key conflates a few words (e.g. "ал"/"әл"); with a few hundred names that is
 harmless, and the ranking keeps the exact reading first.
 
@@ -40,6 +48,29 @@ def exact_key(text: str) -> str:
     return " ".join(_WORD.findall(folded))
 
 
+_LATIN = str.maketrans({
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e",
+    "ж": "j", "з": "z", "и": "i", "й": "i", "і": "i", "к": "k", "қ": "k", "л": "l",
+    "м": "m", "н": "n", "ң": "n", "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s",
+    "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "k", "һ": "h", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu",
+    "я": "ia", "ı": "i"})
+# Latin spellings of the same sounds, reduced to one (longest first).
+_LATIN_VARIANTS = (("dzh", "j"), ("kh", "k"), ("zh", "j"), ("dj", "j"), ("q", "k"),
+                   ("x", "k"), ("y", "i"), ("w", "v"), ("c", "k"))
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def latin_key(text: str) -> str:
+    """The exact key spelt in Latin letters and reduced to a skeleton (see above)."""
+    spelt = exact_key(text).translate(_LATIN)
+    spelt = "".join(c for c in unicodedata.normalize("NFD", spelt)
+                    if not unicodedata.combining(c))
+    for variant, common in _LATIN_VARIANTS:
+        spelt = spelt.replace(variant, common)
+    return _DOUBLED.sub(r"\1", spelt)
+
+
 def plain_key(text: str) -> str:
     """The exact key with Kazakh-only letters mapped to the letters typed without them."""
     words = []
@@ -57,6 +88,7 @@ class Entry:
     language: str
     exact: str
     plain: str
+    latin: str
 
 
 @dataclass(frozen=True)
@@ -91,19 +123,23 @@ class SearchIndex:
 
     @classmethod
     def from_labels(cls, labels: LabelTable) -> "SearchIndex":
-        entries = [Entry(iri, n.text, n.language, exact_key(n.text), plain_key(n.text))
+        entries = [Entry(iri, n.text, n.language, exact_key(n.text), plain_key(n.text),
+                         latin_key(n.text))
                    for iri, names in labels.names.items() for n in names]
         return cls(entries)
 
     def search(self, query: str, limit: int = 50) -> list[Hit]:
-        """Best hit per IRI, best first (exact before plain, then score, then name)."""
-        exact_q, plain_q = exact_key(query), plain_key(query)
+        """Best hit per IRI, best first (exact, then plain, then Latin; then score, name)."""
+        exact_q, plain_q, latin_q = exact_key(query), plain_key(query), latin_key(query)
         best: dict[str, Hit] = {}
         for entry in self.entries:
             score = _match_score(exact_q, entry.exact)
             if score is None:
                 plain = _match_score(plain_q, entry.plain)
                 score = None if plain is None else plain + 10
+            if score is None:
+                latin = _match_score(latin_q, entry.latin)
+                score = None if latin is None else latin + 20
             if score is None:
                 continue
             hit = Hit(entry.iri, entry.name, entry.language, score)

@@ -12,6 +12,7 @@ from flask import current_app
 from caonto.config import Settings
 from caonto.contrib.auth import Tokens
 from caonto.engine.interface import Engine
+from caonto.web.fairness import ClientSlots
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class EndpointState:
     engine: Engine
     dataset: ServedDataset
     tokens: Tokens  # who may write
+    client_slots: ClientSlots  # how many queries each client may run at once
     cache: dict = field(default_factory=dict)  # values computed once per dataset version
 
 

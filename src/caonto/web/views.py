@@ -3,6 +3,7 @@ network of relations, search, and the query UI (YASGUI) that ``/sparql`` shows a
 """
 
 import json
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
@@ -15,8 +16,10 @@ from caonto.web import describe as desc
 from caonto.web import ontology_docs
 from caonto.web.assets import assets_installed
 from caonto.web.dereference import DATA_FORMATS
+from caonto.web.errors import ApiError, render
 from caonto.web.i18n import LANGUAGE_COOKIE, LANGUAGES, page_language, ui_text
 from caonto.web.links import compact, data_url, href, iri_for_path, page_url, site_root
+from caonto.web.negotiation import parse_accept
 from caonto.web.reading import derived, run_select
 from caonto.web.state import state
 
@@ -47,6 +50,21 @@ def _render(template: str, **context) -> Response:
     return response
 
 
+@blueprint.app_errorhandler(404)
+def _not_found(error) -> Response:
+    """A browser gets a page in its language, with the way back; others the usual error."""
+    best = parse_accept(request.headers.get("Accept"))
+    if not best or best[0][0] not in ("text/html", "application/xhtml+xml"):
+        return render(ApiError(404, error.description or "not found"))
+    path = request.path
+    missing = BASE + path.removeprefix("/page/").lstrip("/") if path.startswith(
+        ("/page/", "/id/", "/def/")) else request.url
+    response = _render("404.html", missing=missing,
+                       switch=lambda code: request.base_url + f"?lang={code}")
+    response.status_code = 404
+    return response
+
+
 def _alternates(iri: str) -> list[tuple[str, str, str]]:
     """(label, media type, URL) of each data document, for links and <link rel=alternate>."""
     names = {"turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD",
@@ -56,16 +74,76 @@ def _alternates(iri: str) -> list[tuple[str, str, str]]:
 
 
 def _definition(description: desc.Description, language: str) -> tuple[str, str] | None:
-    """The resource's definition or comment in ``language`` (English as fallback)."""
+    """The resource's definition or comment in ``language`` (English as fallback); only
+    a curated one: a contributed text stays in the facts, marked as contributed."""
     wanted = (str(PREFIXES["skos"]) + "definition", str(PREFIXES["rdfs"]) + "comment",
               str(PREFIXES["dcterms"]) + "description")
     texts = [(f.value.text, f.value.language) for f in description.outgoing
-             if f.predicate in wanted and f.value.kind == "literal"]
+             if f.predicate in wanted and f.value.kind == "literal" and not f.contributed]
     for candidate in (language, "en", ""):
         for text, tag in texts:
             if tag == candidate:
                 return text, tag
     return texts[0] if texts else None
+
+
+@dataclass
+class Layout:
+    """Where a resource page shows what: each sentence quoted once (later mentions link
+    to it), each curator note once (with the first quote of a sentence it concerns, else
+    in the notes section), one chip per type name, inferred facts grouped by property."""
+
+    chips: list = field(default_factory=list)
+    stated_in: list = field(default_factory=list)  # sentence IRIs quoted in "Stated in"
+    asserted: list = field(default_factory=list)  # (fact, [(quote|ref, sentence IRI)])
+    asserted_in: list = field(default_factory=list)
+    mentioned: list = field(default_factory=list)  # (quote|ref, sentence IRI)
+    notes_at: dict = field(default_factory=dict)  # sentence IRI -> notes shown with it
+    other_notes: list = field(default_factory=list)
+    inferred: list = field(default_factory=list)  # (predicate, [values], incoming)
+    inferred_count: int = 0
+
+
+def layout(d: desc.Description, labels, language: str) -> Layout:
+    plan = Layout()
+    names = set()
+    for fact in d.types:  # asserted before inferred: the asserted chip is kept
+        name = labels.label(fact.value.text, language)[0].casefold()
+        if name not in names:
+            names.add(name)
+            plan.chips.append(fact)
+    quoted: set[str] = set()
+
+    def place(sentence: str) -> tuple[str, str]:
+        kind = "ref" if sentence in quoted else "quote"
+        quoted.add(sentence)
+        return kind, sentence
+
+    plan.stated_in = [s for s in d.stated_in if s in d.sentences]
+    for s in plan.stated_in:
+        place(s)
+    for facts, rows in ((d.outgoing, plan.asserted), (d.incoming, plan.asserted_in)):
+        for fact in facts:
+            if not fact.inferred:
+                rows.append((fact, [place(s) for s in fact.sentences if s in d.sentences]))
+    plan.mentioned = [place(s) for s in d.mentioned_in if s in d.sentences]
+    order = plan.stated_in + [s for _, placed in plan.asserted + plan.asserted_in
+                              for kind, s in placed if kind == "quote"] \
+        + [s for kind, s in plan.mentioned if kind == "quote"]
+    for note in d.notes:
+        first = next((s for s in order if s in note.sentences), None)
+        if first is None:
+            plan.other_notes.append(note)
+        else:
+            plan.notes_at.setdefault(first, []).append(note)
+    for facts, incoming in ((d.outgoing, False), (d.incoming, True)):
+        groups: dict[str, list] = {}
+        for fact in facts:
+            if fact.inferred:
+                groups.setdefault(fact.predicate, []).append(fact.value)
+                plan.inferred_count += 1
+        plan.inferred += [(p, values, incoming) for p, values in groups.items()]
+    return plan
 
 
 @blueprint.route("/page/<any(id, def):kind>/<path:rest>")
@@ -77,6 +155,7 @@ def page(kind: str, rest: str):
     language = page_language()
     labels = derived().labels
     return _render("resource.html", iri=iri, d=description,
+                   plan=layout(description, labels, language),
                    names=labels.names_by_language(iri), title=labels.label(iri, language),
                    definition=_definition(description, language),
                    alternates=_alternates(iri), is_term=kind == "def",
@@ -97,15 +176,23 @@ def home():
     language = page_language()
     labels = derived().labels
     tones = [(iri, labels.label(iri, language)) for iri in TONES]
-    return _render("home.html", tones=tones,
+    words = {key: ui_text(key, language) for key in (
+        "member_of", "cooperates_within", "body_of_relation", "not_assessed", "network_loaded",
+        "network_failed")}
+    return _render("home.html", tones=tones, network_words=words,
                    network_query=network_query(language),
                    sparql_url=site_root() + "sparql",
                    switch=lambda code: site_root() + f"?lang={code}")
 
 
+MAX_SEARCH_CHARACTERS = 200  # names are short; a longer text only costs time
+
+
 @blueprint.route("/search")
 def search():
     query = request.args.get("q", "")
+    if len(query) > MAX_SEARCH_CHARACTERS:
+        abort(400, f"search for at most {MAX_SEARCH_CHARACTERS} characters")
     language = page_language()
     state = derived()
     hits = state.index.search(query) if query.strip() else []

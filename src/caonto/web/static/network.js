@@ -6,6 +6,8 @@
   const status = document.getElementById("network-status");
   const tableBody = document.querySelector("#relations tbody");
   const query = JSON.parse(document.getElementById("network-query").textContent);
+  // the page's words, in its language (caonto.web.i18n)
+  const words = JSON.parse(container.dataset.words || "{}");
   const toneNames = new Map(JSON.parse(document.getElementById("tone-names").textContent)
     .map(([iri, name]) => [iri, name[0]]));
   const TONE_COLOURS = {
@@ -18,16 +20,19 @@
     IntergovernmentalBody: { shape: "diamond", color: "#17a589" },
   };
   const LINK_STYLES = {
-    member: { dashes: [6, 4], color: "#bbbbbb", title: "member of" },
-    within: { dashes: [6, 4], color: "#a569bd", title: "cooperates within" },
-    body: { dashes: [2, 4], color: "#17a589", title: "body of a relation" },
+    member: { dashes: [6, 4], color: "#bbbbbb", title: words.member_of },
+    within: { dashes: [6, 4], color: "#a569bd", title: words.cooperates_within },
+    body: { dashes: [2, 4], color: "#17a589", title: words.body_of_relation },
   };
+  const LEGIBLE_SCALE = 0.75;
   const localName = (iri) => iri.replace(/[#/]$/, "").split(/[#/]/).pop();
 
   function pageHref(iri) {
-    // caonto IRIs are served here: the path after the persistent base, on this site
+    // caonto IRIs are served here: the path after the persistent base, on this site;
+    // other http(s) IRIs link to themselves; anything else (javascript:, data:) is no link
     const base = "https://w3id.org/caonto/";
-    return iri.startsWith(base) ? container.dataset.site + iri.slice(base.length) : iri;
+    if (iri.startsWith(base)) return container.dataset.site + iri.slice(base.length);
+    return /^https?:\/\//i.test(iri) ? iri : null;
   }
 
   function toneOf(iris) {
@@ -65,7 +70,7 @@
       ];
       for (const [text, link] of cells) {
         const td = document.createElement("td");
-        if (link) {
+        if (link && pageHref(link)) {
           const a = document.createElement("a");
           a.href = pageHref(link);
           a.textContent = text;
@@ -86,7 +91,7 @@
     for (const r of data.relations.values()) {
       const tone = toneOf(r.tones);
       edges.push({ id: r.iri, from: r.a, to: r.b, width: 4, color: { color: TONE_COLOURS[tone] || TONE_COLOURS.none },
-        dashes: tone === "none", title: r.label + ": " + (r.tones.map((t) => toneNames.get(t) || localName(t)).join(", ") || "not assessed") });
+        dashes: tone === "none", title: r.label + ": " + (r.tones.map((t) => toneNames.get(t) || localName(t)).join(", ") || words.not_assessed) });
     }
     for (const l of data.links) {
       if (!data.nodes.has(l.a) || !data.nodes.has(l.b)) continue;
@@ -94,18 +99,38 @@
       edges.push({ from: l.a, to: l.b, width: 1, dashes: style.dashes, color: { color: style.color },
         title: style.title });
     }
+    // The same picture on every load: nodes in a fixed order, a fixed seed for the
+    // initial placement, the physics run to a standstill before anything is shown and
+    // then switched off. Labels sit in boxes the layout keeps apart (avoidOverlap 1).
+    nodes.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     const network = new vis.Network(container, { nodes: new vis.DataSet(nodes), edges: new vis.DataSet(edges) }, {
-      physics: { stabilization: { iterations: 400 },
-        barnesHut: { gravitationalConstant: -9000, springLength: 170, avoidOverlap: 0.4 } },
+      layout: { randomSeed: 20240521, improvedLayout: true },
+      physics: { stabilization: { enabled: true, iterations: 1500, updateInterval: 1500, fit: true },
+        barnesHut: { gravitationalConstant: -30000, springLength: 300, springConstant: 0.03,
+          avoidOverlap: 1 } },
       interaction: { hover: true, tooltipDelay: 150 },
-      nodes: { font: { size: 15, face: "system-ui, sans-serif" }, borderWidth: 1 },
-      edges: { smooth: { type: "continuous" } },
+      // long names (the intergovernmental bodies) wrap instead of running over their neighbours
+      nodes: { font: { size: 16, face: "system-ui, sans-serif", background: "rgba(255,255,255,0.85)" },
+        borderWidth: 1, widthConstraint: { maximum: 170 } },
+      edges: { smooth: false },
+    });
+    network.once("stabilizationIterationsDone", () => {
+      network.setOptions({ physics: false });
+      network.fit();
+      // never smaller than legible: below this zoom 16 px labels would shrink under 12 px
+      if (network.getScale() < LEGIBLE_SCALE) {
+        const at = Object.values(network.getPositions());
+        const centre = { x: at.reduce((sum, p) => sum + p.x, 0) / at.length,
+                         y: at.reduce((sum, p) => sum + p.y, 0) / at.length };
+        network.moveTo({ position: centre, scale: LEGIBLE_SCALE });
+      }
+      container.dataset.stable = "yes";
     });
     network.on("doubleClick", open);
     network.on("click", open);
     function open(event) {
       const target = event.nodes[0] || (event.edges[0] && data.relations.has(event.edges[0]) ? event.edges[0] : null);
-      if (target) window.location.href = pageHref(target);
+      if (target && pageHref(target)) window.location.href = pageHref(target);
     }
     window.caontoNetwork = { network: network, nodes: nodes.length, edges: edges.length, relations: data.relations.size };
     container.dataset.nodes = String(nodes.length);
@@ -125,10 +150,11 @@
     if (container.dataset.vis === "yes" && window.vis) {
       draw(data);
     }
-    status.textContent = data.nodes.size + " states, organisations and bodies; " + data.relations.size + " bilateral relations.";
+    status.textContent = (words.network_loaded || "{nodes} / {relations}")
+      .replace("{nodes}", data.nodes.size).replace("{relations}", data.relations.size);
     container.classList.add("loaded");
   }).catch((error) => {
-    status.textContent = "The network could not be loaded: " + error.message;
+    status.textContent = (words.network_failed || "") + " " + error.message;
     status.classList.add("error");
   });
 })();

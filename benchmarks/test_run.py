@@ -1,40 +1,11 @@
-"""The benchmark's parts: the synthetic graph's shape and the load drivers."""
+"""The benchmark's load driver, checked against a real endpoint (``make bench`` runs it
+first). The endpoint fixtures are the test suite's."""
 
-import pyoxigraph as ox
 import pytest
-from benchmarks.run import QUERIES, WRK, drive, drive_wrk, parse_wrk
 
-from caonto.synthetic import generate
+from benchmarks.run import WRK, drive, drive_wrk, parse_wrk
 
-
-def test_synthetic_graph_has_the_served_graphs_and_the_queried_shape(tmp_path):
-    path = tmp_path / "s.nq"
-    counts = generate(2000, path)
-    assert sum(counts.values()) >= 2000
-    store = ox.Store()
-    store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    assert {g.value for g in store.named_graphs()} == set(counts)
-    joined = list(store.query(QUERIES["join"], use_default_graph_as_union=True))
-    assert joined
-    looked_up = store.query(QUERIES["lookup"].replace(
-        "{entity}", "https://w3id.org/caonto/id/state-0-1"), use_default_graph_as_union=True)
-    assert len(list(looked_up)) > 3
-    assert generate(2000, tmp_path / "again.nq") == counts  # deterministic
-
-
-def test_synthetic_inferred_graph_is_the_reasoners_closure(tmp_path):
-    from rdflib import Dataset
-
-    from caonto.inference import infer
-    from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY
-
-    path = tmp_path / "s.nq"
-    generate(2500, path)
-    dataset = Dataset()
-    dataset.parse(path, format="nquads")
-    asserted = dataset.graph(GRAPH_ONTOLOGY) + dataset.graph(GRAPH_ESSAY)
-    inferred = set(dataset.graph(GRAPH_INFERRED))
-    assert inferred and inferred == set(infer(asserted))
+pytest_plugins = ["tests.conftest"]
 
 
 def test_driver_counts_answers_and_errors(endpoint_url):
