@@ -103,9 +103,10 @@ def test_the_auto_threshold_is_where_a_copy_per_worker_stops_fitting(tmp_path):
     from caonto import config
     from caonto.engine.factory import disk_store_threshold_mb, use_disk_store
 
-    threshold = disk_store_threshold_mb(2048, 2)
-    assert threshold == pytest.approx((2048 - 150) / (2 * 4.2))  # ~226 MB
+    assert disk_store_threshold_mb(2048, 2) == pytest.approx((2048 - 150) / (2 * 4.2))  # ~226 MB
     settings = config.load({"CAONTO_DISK_STORE": "auto", "CAONTO_MEMORY_MB": 2048}, environ={})
+    # every page worker holds a copy too
+    threshold = disk_store_threshold_mb(2048, 2 + settings.page_workers)
     for size_mb, expected in ((threshold - 1, False), (threshold + 1, True)):
         data = tmp_path / f"{size_mb:.0f}.nq"
         with open(data, "wb") as handle:

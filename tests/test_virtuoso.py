@@ -121,15 +121,23 @@ def _local_rows(store: ox.Store, query: str) -> set[tuple]:
     return {tuple(_value(row[n]) for n in names) for row in result}
 
 
+# Queries whose answers Virtuoso computes differently from the SPARQL 1.1 semantics that
+# Oxigraph follows (docs/scale.md lists why).
+VIRTUOSO_DIFFERS = {"30-kazakh-kyrgyz-border-record-only.rq"}  # nested OPTIONAL + COALESCE
+
+
 def test_competency_questions_get_the_local_engine_answers(engine, essay):
     local = ox.Store()
     local.bulk_load(path=str(essay), format=ox.RdfFormat.N_QUADS)
+    differing = []
     for path in sorted(resource_paths().queries.glob("*.rq")):
         query = path.read_text(encoding="utf-8")
         _, rows = engine.solutions(query)
         expected = _local_rows(local, query)
         assert expected, path.name  # an empty answer would compare equal to anything
-        assert {tuple(map(_value, row)) for row in rows} == expected, path.name
+        if {tuple(map(_value, row)) for row in rows} != expected:
+            differing.append(path.name)
+    assert differing == sorted(VIRTUOSO_DIFFERS)
 
 
 def test_ask_construct_and_blank_nodes_come_back_in_caontos_terms(engine, published):
@@ -173,7 +181,7 @@ def test_inference_can_be_left_out(engine):
 
 
 def test_errors_keep_their_kind(engine):
-    with pytest.raises(QuerySyntaxError, match="SP030"):
+    with pytest.raises(QuerySyntaxError, match="error at 1:"):  # caonto's own check, first
         engine.query("SELECT WHERE {")
 
 
