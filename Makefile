@@ -3,10 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser bench bench-scale mutate
+.PHONY: help install serve test browser virtuoso wrk bench bench-scale
+# Mutation testing (mutmut) of the modules that guard data and safety, against their fast
+# tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
+mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # Serving needs caonto and its runtime dependencies; the tests add their tools.
 $(VENV)/.installed: pyproject.toml
@@ -30,7 +37,7 @@ install: $(VENV)/.installed node_modules/.installed ## create .venv, install cao
 serve: install ## start the SPARQL endpoint on http://127.0.0.1:8000/ (embedded data)
 	$(BIN)/caonto serve
 
-test: install $(VENV)/.installed-test browser ## lint, then the whole suite in file order, then shuffled
+test: install $(VENV)/.installed-test browser virtuoso wrk ## lint, then the whole suite in file order, then shuffled
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -p no:randomly
 	$(BIN)/python -m pytest -p randomly -q
@@ -38,6 +45,8 @@ test: install $(VENV)/.installed-test browser ## lint, then the whole suite in f
 browser: ## install headless Chromium for the browser tests (Debian, as root)
 	@scripts/install-browser.sh
 
+virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian, as root)
+	@scripts/install-virtuoso.sh
 # Mutation testing (mutmut) of the modules that guard data and safety, against their fast
 # tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
 mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
@@ -46,10 +55,13 @@ mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, jo
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
-bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
-	$(BIN)/python -m pytest benchmarks -q -p no:randomly
-	$(BIN)/python -m benchmarks.run
+wrk: ## install wrk, the benchmarks' C load generator (Debian, as root)
+	@scripts/install-wrk.sh
 
-bench-scale: install $(VENV)/.installed-test ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
+bench: install $(VENV)/.installed-test virtuoso wrk ## caonto vs a Flask floor, Oxigraph, Virtuoso; writes (essay, 200k; QUICK=1 for a smoke run)
+	$(BIN)/python -m pytest benchmarks -q -p no:randomly
+	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick)
+
+bench-scale: install $(VENV)/.installed-test wrk ## 20k/200k/1M: inference, validation, load, memory, queries; table + PNG
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m benchmarks.scale --sizes 20000,200000,1000000
+	$(BIN)/python -m benchmarks.scale $(if $(QUICK),--sizes 20000 --quick,--sizes 20000,200000,1000000)

@@ -135,6 +135,21 @@ def endpoint_client(endpoint_app):
     return endpoint_app.test_client()
 
 
+# ---- Virtuoso (tests/test_virtuoso.py) ------------------------------------------------
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """A scratch Virtuoso Open-Source 7 on loopback ports for the session (tests/virtuoso.py);
+    skipped, naming the reason, where it is not installed."""
+    from tests.virtuoso import MISSING, start_virtuoso
+
+    if MISSING:
+        pytest.skip(MISSING)
+    instance = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    yield instance
+    instance.stop()
+
+
 # ---- security (tests/test_security_*.py) ------------------------------------------------
 
 class Canary:

@@ -41,6 +41,15 @@ def test_a_bad_value_is_one_line_naming_the_variable_and_what_it_accepts(name, r
     assert accepted in message
 
 
+def test_store_credentials_need_a_user_and_a_colon_and_are_never_shown():
+    assert config.load(environ={"CAONTO_STORE_CREDENTIALS": "caonto:pa:ss"}).store_credentials \
+        == "caonto:pa:ss"
+    for raw in ("just-a-password", ":password"):
+        with pytest.raises(config.ConfigError) as raised:
+            config.load(environ={"CAONTO_STORE_CREDENTIALS": raw})
+        assert "USER:PASSWORD" in str(raised.value) and raw not in str(raised.value)
+
+
 def test_a_bad_token_setting_is_one_line_and_never_shows_the_token():
     from caonto.contrib.auth import load_tokens
 

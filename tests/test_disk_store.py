@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pyoxigraph as ox
+import pytest
 
 from caonto.engine.disk_store import is_current, location_for, open_read_only, prepare, writable_copy
 
@@ -96,3 +97,18 @@ def test_auto_picks_the_shared_store_only_when_copies_would_not_fit(tmp_path):
     assert use_disk_store(settings, data, workers=8)  # 150 + 3360 MB does not
     assert use_disk_store(settings.with_changes(disk_store="on"), data, workers=1)
     assert not use_disk_store(settings.with_changes(disk_store="off"), data, workers=8)
+
+
+def test_the_auto_threshold_is_where_a_copy_per_worker_stops_fitting(tmp_path):
+    from caonto import config
+    from caonto.engine.factory import disk_store_threshold_mb, use_disk_store
+
+    assert disk_store_threshold_mb(2048, 2) == pytest.approx((2048 - 150) / (2 * 4.2))  # ~226 MB
+    settings = config.load({"CAONTO_DISK_STORE": "auto", "CAONTO_MEMORY_MB": 2048}, environ={})
+    # every page worker holds a copy too
+    threshold = disk_store_threshold_mb(2048, 2 + settings.page_workers)
+    for size_mb, expected in ((threshold - 1, False), (threshold + 1, True)):
+        data = tmp_path / f"{size_mb:.0f}.nq"
+        with open(data, "wb") as handle:
+            handle.truncate(int(size_mb * 2**20))
+        assert use_disk_store(settings, data, workers=2) is expected

@@ -74,7 +74,7 @@ def test_essay_closure_is_exactly_owlrls():
 
 @pytest.mark.slow
 def test_synthetic_closure_is_exactly_owlrls(tmp_path):
-    graph = synthetic(1500, tmp_path)
+    graph = synthetic(4000, tmp_path)
     fast = outcome(graph, "fast")
     assert isinstance(fast, set) and len(fast) > 1000
     assert fast == outcome(graph, "owlrl")
@@ -131,7 +131,7 @@ def test_unsupported_constructs_fall_back_to_owlrl():
 # -- incremental additions -------------------------------------------------------------------
 
 def test_adding_to_a_closure_equals_closing_everything(tmp_path):
-    base = synthetic(1200, tmp_path)
+    base = synthetic(3500, tmp_path)
     delta = with_ontology(SAME_AS_AND_FUNCTIONAL + """
         caor:state-0-0 cao:sharesBorderWith caor:x-state .
         caor:m-new a cao:Membership ; cao:member caor:x-state ; cao:organization caor:org-0-0 .

@@ -118,7 +118,7 @@ def test_row_cap_truncates_and_says_so(engine):
 
 
 def test_inference_can_be_left_out(engine):
-    ask = "ASK { ?s <https://w3id.org/caonto/def/sharesBorderWith> ?o }"  # only inferred
+    ask = "ASK { ?s <https://w3id.org/caonto/def/hasMembership> ?o }"  # only inferred
     assert engine.query(ask, solutions_format=fmt.BY_NAME["json"]).body.count(b"true") == 1
     plain = engine.query(ask, DatasetChoice(inference=False),
                          solutions_format=fmt.BY_NAME["json"])
@@ -126,7 +126,7 @@ def test_inference_can_be_left_out(engine):
 
 
 def test_construct_comes_back_as_turtle(engine):
-    answer = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/Summit> } "
+    answer = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/State> } "
                           "LIMIT 2", graph_format=fmt.BY_NAME["turtle"])
     triples = list(ox.parse(answer.body, format=ox.RdfFormat.TURTLE))
     assert answer.form == "graph" and len(triples) == 2
@@ -244,6 +244,6 @@ def test_a_construct_over_the_cap_is_truncated_and_says_so(engine):
     triples = list(ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES))
     assert answer.form == "graph" and answer.truncated
     assert answer.count == len(triples) == 50
-    small = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/Summit> } "
+    small = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/State> } "
                          "LIMIT 2", graph_format=fmt.BY_NAME["ntriples"])
     assert not small.truncated and small.count == 2

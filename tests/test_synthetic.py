@@ -20,7 +20,22 @@ def test_synthetic_graph_has_the_served_graphs_and_the_queried_shape(tmp_path):
     assert {g.value for g in store.named_graphs()} == set(counts)
     joined = list(store.query(JOIN, use_default_graph_as_union=True))
     assert joined
-    looked_up = store.query("SELECT * WHERE { <https://w3id.org/caonto/id/state-5-1> ?p ?o }",
+    looked_up = store.query("SELECT * WHERE { <https://w3id.org/caonto/id/state-0-1> ?p ?o }",
                             use_default_graph_as_union=True)
     assert len(list(looked_up)) > 3
     assert generate(2000, tmp_path / "again.nq") == counts  # deterministic
+
+
+def test_synthetic_inferred_graph_is_the_reasoners_closure(tmp_path):
+    from rdflib import Dataset
+
+    from caonto.inference import infer
+    from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY
+
+    path = tmp_path / "s.nq"
+    generate(2500, path)
+    dataset = Dataset()
+    dataset.parse(path, format="nquads")
+    asserted = dataset.graph(GRAPH_ONTOLOGY) + dataset.graph(GRAPH_ESSAY)
+    inferred = set(dataset.graph(GRAPH_INFERRED))
+    assert inferred and inferred == set(infer(asserted))

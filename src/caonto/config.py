@@ -81,6 +81,14 @@ def on_off_auto(raw: str) -> str:
     return value
 
 
+def credentials(raw: str) -> str:
+    value = str(raw).strip()
+    user, colon, _ = value.partition(":")
+    if value and not (colon and user):
+        raise ValueError("expected USER:PASSWORD, or nothing")
+    return value
+
+
 def memory(raw: str) -> int:
     value = whole(0)(raw)
     if 0 < value < 512:
@@ -145,6 +153,8 @@ DECLARED: tuple[Setting, ...] = (
             "(contributed graphs)"),
     Setting("CAONTO_STORE_AUTHORIZATION", text, "", "an Authorization header value for the "
             "remote store (a secret: keep it off command lines)", secret=True),
+    Setting("CAONTO_STORE_CREDENTIALS", credentials, "", "USER:PASSWORD for the remote store's "
+            "HTTP Digest authentication (Virtuoso's -auth endpoints)", secret=True),
     # writes
     Setting("CAONTO_TOKENS", text, "", "writer tokens, 'TOKEN CONTRIBUTOR-IRI' separated by "
             "newlines or commas; none = writes off", secret=True),
@@ -184,6 +194,7 @@ class Settings:
     store_update: str
     store_gsp: str
     store_authorization: str
+    store_credentials: str
     tokens: str
     tokens_file: str
     contrib_dir: str

@@ -4,6 +4,7 @@ One ``PUT ?graph=IRI`` (N-Triples) per named graph, which replaces that graph wh
 publishing twice leaves the same data.
 """
 
+import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,12 +24,14 @@ def graphs_of(nquads: Path) -> dict[str, bytes]:
 
 
 def publish(nquads: Path, store_url: str, timeout: float = 600.0,
-            headers: dict | None = None) -> dict[str, int]:
+            headers: dict | None = None,
+            opener: urllib.request.OpenerDirector | None = None) -> dict[str, int]:
     """PUT every named graph of ``nquads`` to ``store_url``; triples per graph published.
+    ``opener`` carries authentication such as ``caonto.engine.remote.digest_opener``.
 
     Raises RemoteError (nothing is rolled back: graphs already PUT stay replaced)."""
     counts = {}
     for name, payload in graphs_of(nquads).items():
-        put_graph(store_url, name, payload, timeout, headers)
+        put_graph(store_url, name, payload, timeout, headers, opener)
         counts[name] = payload.count(b"\n")
     return counts

@@ -8,7 +8,7 @@ from pathlib import Path
 from caonto.build import build_dataset
 from caonto.cli import exits
 from caonto.engine.interface import QueryTimeout
-from caonto.engine.remote import RemoteError
+from caonto.engine.remote import RemoteError, digest_opener
 from caonto.publish import publish
 
 
@@ -16,8 +16,10 @@ def run(args: argparse.Namespace) -> int:
     nquads = Path(args.dataset) if args.dataset else build_dataset(settings=args.settings).nquads
     authorization = args.authorization or args.settings.store_authorization
     headers = {"Authorization": authorization} if authorization else {}
+    credentials = args.settings.store_credentials
+    opener = digest_opener(credentials, [args.to]) if credentials else None
     try:
-        counts = publish(nquads, args.to, timeout=args.timeout, headers=headers)
+        counts = publish(nquads, args.to, timeout=args.timeout, headers=headers, opener=opener)
     except (RemoteError, QueryTimeout, SyntaxError, OSError) as error:
         print(f"caonto publish: {error}", file=sys.stderr, flush=True)
         return exits.UNUSABLE
@@ -34,7 +36,9 @@ def add_command(commands) -> None:
     command.add_argument("--to", required=True, metavar="URL",
                          help="the store's Graph Store Protocol endpoint, e.g. "
                               "http://127.0.0.1:7878/store (Oxigraph), "
-                              "http://127.0.0.1:3030/ds/data (Fuseki)")
+                              "http://127.0.0.1:3030/ds/data (Fuseki), "
+                              "http://127.0.0.1:8890/sparql-graph-crud-auth (Virtuoso, with "
+                              "CAONTO_STORE_CREDENTIALS for its HTTP Digest)")
     command.add_argument("--dataset", metavar="FILE.nq",
                          help="publish this N-Quads file instead of the built dataset")
     command.add_argument("--timeout", type=float, default=600.0,

@@ -13,6 +13,12 @@ _WORKER_PEAK_PER_FILE_BYTE = 4.2
 _SERVER_MB = 150
 
 
+def disk_store_threshold_mb(memory_mb: float, workers: int) -> float:
+    """The N-Quads file size (MB) above which CAONTO_DISK_STORE=auto picks the shared
+    on-disk store: where a copy per worker would no longer fit in ``memory_mb``."""
+    return (memory_mb - _SERVER_MB) / (workers * _WORKER_PEAK_PER_FILE_BYTE)
+
+
 def use_disk_store(settings: Settings, nquads: Path, workers: int) -> bool:
     """CAONTO_DISK_STORE on/off, or auto: on when a copy per worker would not fit in
     CAONTO_MEMORY_MB. The shared on-disk store costs far less memory but answers joins
@@ -20,8 +26,8 @@ def use_disk_store(settings: Settings, nquads: Path, workers: int) -> bool:
     if settings.disk_store != "auto":
         return settings.disk_store == "on"
     size_mb = Path(nquads).stat().st_size / 2**20
-    copies = workers + settings.page_workers
-    return _SERVER_MB + copies * _WORKER_PEAK_PER_FILE_BYTE * size_mb > settings.memory_mb
+    # every query worker and every page worker holds a copy
+    return size_mb > disk_store_threshold_mb(settings.memory_mb, workers + settings.page_workers)
 
 
 def open_engine(settings: Settings, nquads: Path) -> Engine:

@@ -41,6 +41,18 @@ def sparql_tokens(text: str) -> list[tuple[str, str]]:
             if m.lastgroup not in ("comment", "string")]
 
 
+_FORMS = ("select", "ask", "construct", "describe")
+
+
+def query_form(text: str) -> str | None:
+    """"select", "ask", "construct" or "describe": the first form keyword outside strings,
+    comments and IRIs (the prologue has none); None when there is none (an update)."""
+    for kind, value in sparql_tokens(text):
+        if kind == "word" and value.lower() in _FORMS:
+            return value.lower()
+    return None
+
+
 # Namespaces people often use in queries, beyond the predeclared ones: named in the
 # error so the PREFIX line can be copied.
 WELL_KNOWN: dict[str, str] = {

@@ -5,9 +5,17 @@
 to a SPARQL 1.1 query endpoint (and an update endpoint for writes). Answers come back
 as SPARQL JSON results or N-Triples and are re-written by pyoxigraph in the format the
 client negotiated, capped at ``max_rows`` exactly as the local engine caps them. The
-served default dataset (the union of all graphs, or all but ``caog:inferred`` without
-inference) is named to the remote with ``default-graph-uri``/``named-graph-uri``, which
-every SPARQL 1.1 store understands, whatever its own default graph is.
+served default dataset (the union of caonto's graphs — those under ``caog:`` — or all of
+them but ``caog:inferred`` without inference) is named to the remote with
+``default-graph-uri``/``named-graph-uri``, which every SPARQL 1.1 store understands,
+whatever its own default graph is; a store's own graphs (Virtuoso keeps its metadata in
+a few) stay out of it.
+
+Stores depart from the protocol in ways handled here (docs/scale.md lists them): each
+query asks for the one result format its form needs; an ASK answered as a one-column
+SELECT is read as the boolean it stands for; blank-node labels that are not valid
+identifiers are rewritten; booleans written 1/0 come back in their canonical form; and
+HTTP Digest is answered before the store asks (``digest_opener``).
 
 Limits: the timeout bounds how long caonto waits (connect + whole answer); it cannot
 stop the remote's evaluation — give the store its own timeout (Oxigraph
@@ -20,6 +28,7 @@ crashing parse never runs in the server. A query's own FROM / FROM NAMED are kep
 served default dataset is named only for queries that name none.
 """
 
+import re
 import tempfile
 import threading
 import time
@@ -33,6 +42,7 @@ import pyoxigraph as ox
 
 from caonto import formats
 from caonto.config import Settings
+from caonto.engine.guard import LOCAL_GRAPH_PREFIX
 from caonto.engine.interface import (
     Answer,
     DatasetChoice,
@@ -42,7 +52,7 @@ from caonto.engine.interface import (
     QueryTimeout,
 )
 from caonto.engine.pool import QueryEngine
-from caonto.engine.prefixes import declarations_for
+from caonto.engine.prefixes import declarations_for, query_form
 from caonto.engine.results import (
     DEFAULT_MAX_BYTES,
     capped_solutions,
@@ -51,9 +61,21 @@ from caonto.engine.results import (
 )
 from caonto.namespaces import GRAPH_INFERRED
 
-_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+_SOLUTIONS_ACCEPT = "application/sparql-results+json"
+_GRAPH_ACCEPT = "application/n-triples"
+# Asked by form: a store may answer a CONSTRUCT in SPARQL JSON or a SELECT in RDF when
+# the Accept header allows both (Virtuoso does).
+_ACCEPT = {"select": _SOLUTIONS_ACCEPT, "ask": _SOLUTIONS_ACCEPT, "construct": _GRAPH_ACCEPT,
+           "describe": _GRAPH_ACCEPT, None: _SOLUTIONS_ACCEPT + ", " + _GRAPH_ACCEPT + ";q=0.9"}
 _GRAPHS_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"  # names only: no scan
+# Virtuoso answers the empty pattern with one unbound row; then the graphs are scanned.
+_GRAPHS_SCAN_QUERY = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+# Virtuoso labels blank nodes "nodeID://b10001" in SPARQL JSON, not a valid identifier.
+_BNODE_SCHEME = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
+# Virtuoso keeps values, not lexical forms: a stored "true"^^xsd:boolean comes back "1".
+_BOOLEAN_DIGIT = re.compile(rb'("datatype"\s*:\s*"http://www\.w3\.org/2001/XMLSchema#boolean"'
+                            rb'\s*,\s*"value"\s*:\s*")([01])"')
 GRAPH_LIST_SECONDS = 30.0  # the served default dataset notices others' new graphs this fast
 
 
@@ -76,16 +98,74 @@ class RemoteEndpoints:
         return cls(base + "/query", base + "/update", base + "/store")
 
 
+class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
+    """urllib's HTTP Digest handler, also signing requests before the store asks.
+
+    Virtuoso answers a request without credentials with 401 and closes the connection
+    without reading its body, so a large PUT dies with a reset before urllib's usual
+    challenge-and-retry can start. So the first request with a body fetches a challenge
+    with a bodiless HEAD, and later requests are signed with the last challenge seen
+    (the nonce count grows); a stale nonce gets urllib's ordinary retry. urllib computes
+    every digest."""
+
+    def __init__(self, passwords: urllib.request.HTTPPasswordMgr):
+        super().__init__(passwords)
+        self._challenge: dict | None = None
+        self._lock = threading.RLock()  # the nonce count is shared by every thread
+
+    def get_authorization(self, req, chal):
+        with self._lock:
+            self._challenge = chal
+            return super().get_authorization(req, chal)
+
+    def http_request(self, req):
+        if self._challenge is None and req.data is not None:
+            self._fetch_challenge(req)
+        with self._lock:
+            if self._challenge is not None and not req.has_header("Authorization"):
+                authorization = super().get_authorization(req, self._challenge)
+                if authorization:
+                    req.add_unredirected_header("Authorization", "Digest " + authorization)
+        return req
+
+    https_request = http_request
+
+    def http_error_401(self, req, fp, code, msg, headers):
+        fp.close()  # urllib retries with credentials without closing the challenge
+        return super().http_error_401(req, fp, code, msg, headers)
+
+    def _fetch_challenge(self, req) -> None:
+        probe = urllib.request.Request(req.full_url.split("?", 1)[0], method="HEAD")
+        try:
+            self.parent.open(probe, timeout=req.timeout).close()
+        except urllib.error.HTTPError as error:
+            error.close()
+            if error.code == 401:
+                raise RemoteError(f"the store at {probe.full_url} refused the credentials "
+                                  "(HTTP Digest, CAONTO_STORE_CREDENTIALS)") from None
+
+
+def digest_opener(credentials: str, urls: list[str]) -> urllib.request.OpenerDirector:
+    """An opener that answers HTTP Digest challenges from ``urls`` with ``credentials``
+    (USER:PASSWORD), and no others."""
+    user, _, password = credentials.partition(":")
+    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    passwords.add_password(None, [url.split("?", 1)[0] for url in urls], user, password)
+    return urllib.request.build_opener(_PreemptiveDigest(passwords))
+
+
 def _request(method: str, url: str, body: bytes | None, headers: dict, timeout: float,
-             max_bytes: int) -> tuple[int, str, bytes]:
+             max_bytes: int, opener: urllib.request.OpenerDirector | None = None,
+             ) -> tuple[int, str, bytes]:
     """One HTTP exchange, bounded by ``timeout`` in total; (status, media type, body).
 
     Raises QueryTimeout past the deadline, RemoteError when the store is unreachable or
     the body exceeds ``max_bytes``. HTTP error statuses are returned, not raised."""
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    open_url = opener.open if opener else urllib.request.urlopen
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (operator's URL)
+        response = open_url(request, timeout=timeout)  # noqa: S310 (operator's URL)
     except urllib.error.HTTPError as error:
         response = error
     except TimeoutError:
@@ -121,7 +201,8 @@ class RemoteEngine:
                  max_rows: int = 10_000, allowlist: frozenset[str] = frozenset(),
                  max_bytes: int = 256 * 1024 * 1024, headers: dict | None = None,
                  checkers: int = 2, sandbox: bool = True,
-                 max_answer_bytes: int = DEFAULT_MAX_BYTES):
+                 max_answer_bytes: int = DEFAULT_MAX_BYTES,
+                 opener: urllib.request.OpenerDirector | None = None):
         self.endpoints, self.timeout, self.max_rows = endpoints, timeout, max_rows
         self.allowlist, self.max_bytes = frozenset(allowlist), max_bytes  # bytes downloaded
         self.max_answer_bytes = max_answer_bytes  # bytes answered, as the local engine
@@ -131,6 +212,7 @@ class RemoteEngine:
         self._checker = QueryEngine(Path(self._empty.name), workers=checkers, timeout=timeout,
                                     allowlist=self.allowlist, sandbox=sandbox)
         self.headers = dict(headers or {})  # e.g. Authorization for the remote store
+        self.opener = opener  # e.g. digest_opener, for stores that want HTTP Digest
         self.nquads: Path | None = None
         self.data_version = 0  # grows on every write: pages key their caches on it
         self._graphs: list[str] | None = None
@@ -188,7 +270,7 @@ class RemoteEngine:
             for iri, data in graphs.items():
                 if self.endpoints.store:
                     put_graph(self.endpoints.store, iri, data, self._bounded(None),
-                              headers=self.headers)
+                              headers=self.headers, opener=self.opener)
                 else:
                     self._update(_replacement_update(iri, data), None)
             self._written()
@@ -221,7 +303,7 @@ class RemoteEngine:
         status, _, payload = _request(
             "POST", self.endpoints.update, body,
             {**self.headers, "Content-Type": "application/x-www-form-urlencoded"},
-            self._bounded(timeout), self.max_bytes)
+            self._bounded(timeout), self.max_bytes, self.opener)
         if status == 400:
             raise QuerySyntaxError(_message(payload))
         if status >= 300:
@@ -242,15 +324,23 @@ class RemoteEngine:
                 + [("named-graph-uri", g) for g in graphs])
 
     def _named_graphs(self) -> list[str]:
+        """caonto's graphs in the store (under caog:), re-read every GRAPH_LIST_SECONDS."""
         graphs = self._graphs
         if graphs is None or time.monotonic() - self._graphs_read > GRAPH_LIST_SECONDS:
             _, rows = self._raw_select(_GRAPHS_QUERY, [])
-            graphs = self._graphs = sorted(row[0].value for row in rows if row[0] is not None)
+            if any(row[0] is None for row in rows):
+                _, rows = self._raw_select(_GRAPHS_SCAN_QUERY, [])
+            graphs = self._graphs = sorted(
+                row[0].value for row in rows
+                if isinstance(row[0], ox.NamedNode) and row[0].value.startswith(LOCAL_GRAPH_PREFIX))
             self._graphs_read = time.monotonic()
         return graphs
 
     def _count(self) -> int:
-        _, rows = self._raw_select(_COUNT_QUERY, [])
+        graphs = self._named_graphs()
+        if not graphs:
+            return 0
+        _, rows = self._raw_select(_COUNT_QUERY, [("named-graph-uri", g) for g in graphs])
         return int(rows[0][0].value) if rows and rows[0][0] is not None else 0
 
     def _raw_select(self, text: str, dataset: list) -> tuple[list[str], list[tuple]]:
@@ -268,27 +358,37 @@ class RemoteEngine:
 
     def _send(self, text: str, dataset: list, timeout: float):
         """POST the query; a bool, QuerySolutions or a list of triples."""
+        form = query_form(text)
         body = urllib.parse.urlencode([("query", text), *dataset]).encode()
         status, media, payload = _request(
             "POST", self.endpoints.query, body,
-            {**self.headers, "Accept": _ACCEPT,
-             "Content-Type": "application/x-www-form-urlencoded"}, timeout, self.max_bytes)
+            {**self.headers, "Accept": _ACCEPT[form],
+             "Content-Type": "application/x-www-form-urlencoded"}, timeout, self.max_bytes,
+            self.opener)
         if status == 400:
             raise QuerySyntaxError(_message(payload))
         if status >= 300:
             raise RemoteError(f"the remote store failed ({status}): {_message(payload)}")
         try:
             if media in ("application/sparql-results+json", "application/json"):
+                payload = _BNODE_SCHEME.sub(rb"\1", payload)
+                payload = _BOOLEAN_DIGIT.sub(
+                    lambda m: m.group(1) + (b'true"' if m.group(2) == b"1" else b'false"'), payload)
                 result = ox.parse_query_results(payload, ox.QueryResultsFormat.JSON)
-                return bool(result) if isinstance(result, ox.QueryBoolean) else result
-            if media in ("application/sparql-results+xml", "application/xml"):
+            elif media in ("application/sparql-results+xml", "application/xml"):
                 result = ox.parse_query_results(payload, ox.QueryResultsFormat.XML)
-                return bool(result) if isinstance(result, ox.QueryBoolean) else result
-            rdf_format = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
-            return list(ox.parse(payload, format=rdf_format))
+            else:
+                rdf_format = ox.RdfFormat.from_media_type(media) or ox.RdfFormat.N_TRIPLES
+                return list(ox.parse(payload, format=rdf_format))
         except (SyntaxError, ValueError) as error:
             raise RemoteError(f"the remote store's answer ({media}) is unreadable: {error}") \
                 from None
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        if form == "ask":  # Virtuoso 7 answers ASK as SELECT: one row (value 1) when true
+            return any(value is not None and value.value not in ("0", "false")
+                       for row in result for value in row)
+        return result
 
 
 def _message(payload: bytes) -> str:
@@ -304,20 +404,22 @@ def _replacement_update(iri: str, data: bytes | None) -> str:
 
 
 def put_graph(store_url: str, graph: str, ntriples: bytes | None, timeout: float,
-              headers: dict | None = None) -> int:
+              headers: dict | None = None,
+              opener: urllib.request.OpenerDirector | None = None) -> int:
     """PUT (or, for None, DELETE) one named graph through the Graph Store Protocol.
 
     Returns the HTTP status. Raises RemoteError for a failure status or no connection."""
     separator = "&" if "?" in store_url else "?"
     url = f"{store_url}{separator}{urllib.parse.urlencode({'graph': graph})}"
     if ntriples is None:
-        status, _, payload = _request("DELETE", url, None, dict(headers or {}), timeout, 1 << 20)
+        status, _, payload = _request("DELETE", url, None, dict(headers or {}), timeout, 1 << 20,
+                                      opener)
         if status == 404:
             return status  # already absent
     else:
         status, _, payload = _request(
             "PUT", url, ntriples, {**(headers or {}), "Content-Type": "application/n-triples"},
-            timeout, 1 << 20)
+            timeout, 1 << 20, opener)
     if status >= 300:
         raise RemoteError(f"the store refused {graph} ({status}): {_message(payload)}")
     return status
@@ -329,7 +431,11 @@ def engine_from_settings(settings: Settings) -> "RemoteEngine":
     endpoints = RemoteEndpoints(query=settings.store, update=settings.store_update or None,
                                 store=settings.store_gsp or None)
     secret = settings.store_authorization
+    opener = None
+    if settings.store_credentials:
+        urls = [url for url in (endpoints.query, endpoints.update, endpoints.store) if url]
+        opener = digest_opener(settings.store_credentials, urls)
     return RemoteEngine(endpoints, timeout=settings.query_timeout, max_rows=settings.max_rows,
                         allowlist=settings.allowlist, sandbox=settings.sandbox == "on",
                         max_answer_bytes=settings.max_answer_bytes,
-                        headers={"Authorization": secret} if secret else None)
+                        headers={"Authorization": secret} if secret else None, opener=opener)
