@@ -13,7 +13,7 @@ CAO = "https://w3id.org/caonto/def/"
 CAOR = "https://w3id.org/caonto/id/"
 SELECT = f"""PREFIX cao: <{CAO}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?state ?label WHERE {{ ?state a cao:State ; rdfs:label ?label .
-  FILTER(lang(?label) = "en") }} ORDER BY ?state LIMIT 7"""
+  FILTER(lang(?label) = "en") }} ORDER BY ?state LIMIT 4"""
 ASK_TRUE = f"ASK {{ <{CAOR}state-0-0> a <{CAO}State> }}"
 ASK_FALSE = f"ASK {{ <{CAOR}state-0-0> a <{CAO}Nothing> }}"
 CONSTRUCT = f"""PREFIX cao: <{CAO}>
@@ -40,7 +40,7 @@ def test_sparqlwrapper_select_json_over_every_protocol_operation(endpoint_url, m
     document = result.convert()
     assert document["head"]["vars"] == ["state", "label"]
     rows = document["results"]["bindings"]
-    assert len(rows) == 7
+    assert len(rows) == 4
     assert rows[0]["state"] == {"type": "uri", "value": f"{CAOR}state-0-0"}
     assert rows[0]["label"] == {"type": "literal", "value": "State 0-0", "xml:lang": "en"}
 
@@ -48,7 +48,7 @@ def test_sparqlwrapper_select_json_over_every_protocol_operation(endpoint_url, m
 def test_sparqlwrapper_select_xml(endpoint_url):
     document = _wrapper(endpoint_url, SELECT, XML).query().convert()  # a minidom Document
     results = document.getElementsByTagName("result")
-    assert len(results) == 7
+    assert len(results) == 4
     assert results[0].getElementsByTagName("uri")[0].firstChild.data == f"{CAOR}state-0-0"
 
 
@@ -58,7 +58,7 @@ def test_sparqlwrapper_select_csv_and_tsv(endpoint_url, fmt, separator, header):
     text = _wrapper(endpoint_url, SELECT, fmt).query().convert().decode("utf-8")
     lines = text.splitlines()
     assert lines[0] == header
-    assert len(lines) == 8
+    assert len(lines) == 5
     if fmt == CSV:
         assert lines[1] == f"{CAOR}state-0-0,State 0-0"
     else:
@@ -122,7 +122,7 @@ def test_rdflib_sparqlstore_select_and_ask(endpoint_url, return_format, method):
     store = SPARQLStore(endpoint_url + "sparql", returnFormat=return_format, method=method)
     graph = Graph(store=store)
     rows = list(graph.query(SELECT))
-    assert len(rows) == 7
+    assert len(rows) == 4
     assert str(rows[0][0]) == f"{CAOR}state-0-0"
     assert str(rows[0][1]) == "State 0-0"
     if return_format in ("json", "xml", "tsv"):  # CSV has no datatypes or languages
@@ -169,4 +169,4 @@ def test_json_results_parse_as_sparql_results_in_pyoxigraph(endpoint_url):
     body = _wrapper(endpoint_url, SELECT, JSON).query().response.read()
     parsed = ox.parse_query_results(io.BytesIO(body), ox.QueryResultsFormat.JSON)
     assert [v.value for v in parsed.variables] == ["state", "label"]
-    assert len(list(parsed)) == 7
+    assert len(list(parsed)) == 4

@@ -106,7 +106,7 @@
     const network = new vis.Network(container, { nodes: new vis.DataSet(nodes), edges: new vis.DataSet(edges) }, {
       layout: { randomSeed: 20240521, improvedLayout: true },
       physics: { stabilization: { enabled: true, iterations: 1500, updateInterval: 1500, fit: true },
-        barnesHut: { gravitationalConstant: -30000, springLength: 300, springConstant: 0.03,
+        barnesHut: { gravitationalConstant: -30000, springLength: 400, springConstant: 0.03,
           avoidOverlap: 1 } },
       interaction: { hover: true, tooltipDelay: 150 },
       // long names (the intergovernmental bodies) wrap instead of running over their neighbours
