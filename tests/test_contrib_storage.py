@@ -69,6 +69,60 @@ def test_a_checksummed_record_that_is_not_caontos_is_a_one_line_storage_error(tm
     assert (tmp_path / "journal").exists()  # left for a human to look at
 
 
+@pytest.mark.parametrize("body, problem", [
+    (b'{"a.trig": "QUJD!"}', "cannot be read"),  # b"ABC" if the "!" were skipped
+    (b'["a.trig"]', "not a JSON object"),
+    (b'{"../a.trig": null}', "not an acceptable file name: '../a.trig'"),
+])
+def test_a_checksummed_record_with_bad_content_is_refused_not_guessed_at(tmp_path, body, problem):
+    (tmp_path / "journal").write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    with pytest.raises(StorageError, match=problem):
+        JournalDir(tmp_path)
+    assert [p.name for p in tmp_path.iterdir() if p.name != "lock"] == ["journal"]
+
+
+def test_a_record_is_one_checksum_line_then_json_that_may_span_lines(tmp_path):
+    body = json.dumps({"a.trig": "QQ==", "gone.trig": None}, indent=1).encode()
+    (tmp_path / "gone.trig").write_bytes(b"old")
+    (tmp_path / "journal").write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    with JournalDir(tmp_path) as journal:
+        assert journal.recovered == "replayed" and journal.names() == ["a.trig"]
+    assert (tmp_path / "a.trig").read_bytes() == b"A" and not (tmp_path / "gone.trig").exists()
+
+
+def test_reading_a_missing_file_names_it(tmp_path):
+    import errno
+
+    with JournalDir(tmp_path) as journal, pytest.raises(FileNotFoundError) as caught:
+        journal.read("absent.trig")
+    assert caught.value.errno == errno.ENOENT
+    assert caught.value.strerror == "No such file or directory"
+    assert caught.value.filename == str(tmp_path / "absent.trig")
+
+
+def test_a_read_only_opening_shows_a_pending_commit_and_changes_nothing(tmp_path):
+    import errno
+
+    (tmp_path / "gone.trig").write_bytes(b"old")
+    write_record(tmp_path, {"gone.trig": None, "new.trig": b"new"})
+    record = (tmp_path / "journal").read_bytes()
+    reader = JournalDir(tmp_path, writable=False)
+    assert reader.pending and reader.names() == ["new.trig"]
+    assert reader.read("new.trig") == b"new"
+    with pytest.raises(FileNotFoundError) as caught:
+        reader.read("gone.trig")
+    assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
+        errno.ENOENT, "deleted by a committed change", str(tmp_path / "gone.trig"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.trig", "journal"]
+    assert (tmp_path / "journal").read_bytes() == record
+
+
+def test_a_read_only_opening_of_a_missing_directory_creates_nothing(tmp_path):
+    reader = JournalDir(tmp_path / "absent", writable=False)
+    assert reader.names() == [] and not reader.pending
+    assert not (tmp_path / "absent").exists()
+
+
 def test_a_graph_file_with_a_bad_date_is_a_one_line_storage_error(tmp_path):
     when = datetime(2026, 11, 25, tzinfo=timezone.utc)
     data = to_trig(CONTRIB + "d", Graph().parse(data=membership("d"), format="turtle"),
