@@ -104,6 +104,7 @@ def test_a_read_only_opening_shows_a_pending_commit_and_changes_nothing(tmp_path
     import errno
 
     (tmp_path / "gone.trig").write_bytes(b"old")
+    (tmp_path / "new.trig.tmp").write_bytes(b"ne")  # the crash came mid-write
     write_record(tmp_path, {"gone.trig": None, "new.trig": b"new"})
     record = (tmp_path / "journal").read_bytes()
     reader = JournalDir(tmp_path, writable=False)
@@ -113,7 +114,7 @@ def test_a_read_only_opening_shows_a_pending_commit_and_changes_nothing(tmp_path
         reader.read("gone.trig")
     assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
         errno.ENOENT, "deleted by a committed change", str(tmp_path / "gone.trig"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.trig", "journal"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.trig", "journal", "new.trig.tmp"]
     assert (tmp_path / "journal").read_bytes() == record
 
 
@@ -218,6 +219,50 @@ def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(
         assert not journal.pending and not (tmp_path / "journal").exists()
         assert {p.name: p.read_bytes() for p in tmp_path.glob("*.trig")} == {
             "a.trig": b"A", "blocked.trig": b"B", "c.trig": b"C"}
+
+
+def test_deleting_a_file_that_is_not_there_is_done_at_once(tmp_path):
+    with JournalDir(tmp_path) as journal:
+        journal.commit({"never.trig": None})
+        assert not journal.pending and not (tmp_path / "journal").exists()
+
+
+def test_a_deletion_refused_past_its_commit_point_is_retried_and_named(tmp_path):
+    import errno
+
+    with JournalDir(tmp_path) as journal:
+        (tmp_path / "d.trig").mkdir()  # unlinking a directory fails
+        journal.commit({"d.trig": None})  # committed: no error
+        assert journal.pending
+        with pytest.raises(OSError) as caught:
+            journal.commit({"c.trig": b"C"})
+        assert caught.value.errno == errno.EISDIR
+        assert caught.value.filename == str(tmp_path / "d.trig")
+        (tmp_path / "d.trig").rmdir()
+        journal.commit({"c.trig": b"C"})
+        assert not journal.pending and journal.names() == ["c.trig"]
+
+
+def test_a_directory_fsync_refused_at_the_commit_point_commits_nothing(tmp_path, monkeypatch):
+    import errno
+    import os
+    import stat
+
+    real_fsync = os.fsync
+
+    def failing_for_directories(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    with JournalDir(tmp_path) as journal:
+        journal.commit({"a.trig": b"A"})
+        monkeypatch.setattr(os, "fsync", failing_for_directories)
+        with pytest.raises(OSError) as caught:
+            journal.commit({"a.trig": b"B", "b.trig": b"B"})
+        assert (caught.value.errno, caught.value.filename) == (errno.EIO, str(tmp_path))
+        assert not journal.pending and journal.read("a.trig") == b"A"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.trig", "lock"]
 
 
 def test_the_fsync_reaches_the_file_data_and_the_directory(tmp_path, monkeypatch):
