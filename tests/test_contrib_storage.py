@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -154,7 +155,7 @@ def test_one_writer_per_directory(tmp_path):
     with pytest.raises(DirectoryBusy):
         JournalDir(tmp_path)
     reader = JournalDir(tmp_path, writable=False)  # readers may still look
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionError, match=f"^{re.escape(str(tmp_path))} was opened read-only"):
         reader.commit({"a.trig": b"A"})
     first.close()
     JournalDir(tmp_path).close()
@@ -203,10 +204,15 @@ def test_a_file_holding_another_graph_is_an_error(tmp_path):
         storage.load()
 
 
-def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(tmp_path):
+def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(tmp_path,
+                                                                                caplog):
     with JournalDir(tmp_path) as journal:
         (tmp_path / "blocked.trig").mkdir()  # renaming a file over a directory fails
         journal.commit({"a.trig": b"A", "blocked.trig": b"B"})  # committed: no error
+        [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert warning.getMessage().startswith("committed, but not yet written to the files "
+                                               "(the next write retries): ")
+        assert str(tmp_path / "blocked.trig") in warning.getMessage()
         record = (tmp_path / "journal").read_bytes()  # kept for replay
         assert journal.pending and journal.names() == ["a.trig", "blocked.trig"]
         assert journal.read("blocked.trig") == b"B"
@@ -219,6 +225,17 @@ def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(
         assert not journal.pending and not (tmp_path / "journal").exists()
         assert {p.name: p.read_bytes() for p in tmp_path.glob("*.trig")} == {
             "a.trig": b"A", "blocked.trig": b"B", "c.trig": b"C"}
+
+
+def test_a_write_that_cannot_start_names_the_file_it_was_for(tmp_path):
+    import shutil
+
+    root = tmp_path / "contrib"
+    with JournalDir(root) as journal:
+        shutil.rmtree(root)  # removed from under the server
+        with pytest.raises(FileNotFoundError) as caught:
+            journal.commit({"a.trig": b"A"})
+        assert caught.value.filename == str(root / "journal")  # not its temporary name
 
 
 def test_deleting_a_file_that_is_not_there_is_done_at_once(tmp_path):
