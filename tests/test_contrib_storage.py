@@ -152,7 +152,7 @@ def test_a_flipped_byte_that_keeps_the_syntax_is_caught_by_the_file_checksum(tmp
 
 def test_one_writer_per_directory(tmp_path):
     first = JournalDir(tmp_path)
-    with pytest.raises(DirectoryBusy):
+    with pytest.raises(DirectoryBusy, match=f"^{re.escape(str(tmp_path))} is in use by another"):
         JournalDir(tmp_path)
     reader = JournalDir(tmp_path, writable=False)  # readers may still look
     with pytest.raises(PermissionError, match=f"^{re.escape(str(tmp_path))} was opened read-only"):
@@ -236,6 +236,25 @@ def test_a_write_that_cannot_start_names_the_file_it_was_for(tmp_path):
         with pytest.raises(FileNotFoundError) as caught:
             journal.commit({"a.trig": b"A"})
         assert caught.value.filename == str(root / "journal")  # not its temporary name
+
+
+def test_a_closed_directory_takes_no_more_commits(tmp_path):
+    journal = JournalDir(tmp_path)
+    journal.close()
+    with pytest.raises(PermissionError, match="closed"):
+        journal.commit({"a.trig": b"A"})
+    assert [p.name for p in tmp_path.iterdir()] == ["lock"]
+
+
+def test_an_unreadable_record_stops_the_opening_names_it_and_frees_the_lock(tmp_path):
+    import errno
+
+    (tmp_path / "journal").mkdir()
+    with pytest.raises(OSError) as caught:
+        JournalDir(tmp_path)
+    assert (caught.value.errno, caught.value.filename) == (errno.EISDIR, str(tmp_path / "journal"))
+    (tmp_path / "journal").rmdir()
+    JournalDir(tmp_path).close()  # the failed opening let go of the lock
 
 
 def test_deleting_a_file_that_is_not_there_is_done_at_once(tmp_path):
