@@ -1,9 +1,11 @@
 """The gateway on its own: plan → check → commit → publish, with a recording publisher."""
 
+from datetime import datetime, timezone
 from functools import cache
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, Literal
+from rdflib.namespace import RDFS
 
 from caonto.build import build_dataset
 from caonto.contrib.gateway import (
@@ -13,9 +15,9 @@ from caonto.contrib.gateway import (
     WriteRefused,
     asserted_from_nquads,
 )
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphStorage
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
 from caonto.namespaces import GRAPH_INFERRED
-from tests.contrib_samples import ALICE, CONTRIB, membership
+from tests.contrib_samples import ALICE, BOB, CONTRIB, membership
 
 
 @cache
@@ -100,4 +102,41 @@ def test_dry_run_checks_but_neither_stores_nor_publishes(tmp_path):
                           dry_run=True)
     assert outcome.dry_run and outcome.result.ok
     assert recorder.published == [] and not (tmp_path / "d.trig").exists()
+    gate.storage.close()
+
+
+def test_only_the_creator_may_remove_and_no_one_may_describe_the_named_graphs(tmp_path):
+    """Refusals come before any check, so nothing here validates the dataset."""
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    bobs, nobodys = CONTRIB + "bobs", CONTRIB + "nobodys"
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({bobs: (turtle(membership("b")), GraphMeta((BOB,), when, when, BOB)),
+                        nobodys: (turtle(membership("n")), GraphMeta((BOB,), when, when))})
+    stored = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    gate.start()
+    started = gate.snapshot
+    may_not = ("; only its creator or a maintainer may remove its triples or delete it "
+               "(anyone may add triples to it)")
+
+    def refusal(plan) -> str:
+        with pytest.raises(WriteRefused) as caught:
+            gate.submit(plan, ALICE)
+        assert caught.value.status == 403 and str(caught.value) == caught.value.message
+        return caught.value.message
+
+    fewer = turtle(membership("b"))
+    fewer.remove((None, RDFS.label, None))
+    assert refusal(lambda s: {bobs: fewer}) == f"<{bobs}> was created by <{BOB}>{may_not}"
+    assert refusal(lambda s: {bobs: None}) == f"<{bobs}> was created by <{BOB}>{may_not}"
+    assert refusal(lambda s: {nobodys: Graph()}) == f"<{nobodys}> has no recorded creator{may_not}"
+    about_log = turtle(membership("x"))
+    about_log.add((GRAPH_CONTRIB_LOG, RDFS.comment, Literal("mine")))
+    message = refusal(lambda s: {CONTRIB + "x": about_log})
+    assert message.startswith(f"<{CONTRIB}x> would say 'caog:contrib-log rdfs:comment ")
+    assert f"a statement about the named graph <{GRAPH_CONTRIB_LOG}>; the graphs under " \
+           "https://w3id.org/caonto/graph/ are described by the server" in message
+    assert gate.snapshot is started and len(recorder.published) == 1  # start()'s alone
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == stored
     gate.storage.close()
