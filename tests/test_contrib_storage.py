@@ -26,6 +26,7 @@ def write_record(root, changes: dict, corrupt: bool = False) -> None:
 
 def test_commit_writes_and_deletes_all_files(tmp_path):
     with JournalDir(tmp_path) as journal:
+        assert journal.recovered == ""  # nothing to recover
         journal.commit({"a.trig": b"A", "b.trig": b"B"})
         journal.commit({"a.trig": None, "b.trig": b"B2"})
         assert journal.names() == ["b.trig"]
@@ -58,6 +59,25 @@ def test_a_torn_record_is_moved_aside_logged_and_nothing_changes(tmp_path, caplo
     assert not (tmp_path / "journal").exists()
     assert any("failed its checksum" in r.getMessage() and str(aside[0]) in r.getMessage()
                and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_torn_records_are_each_kept_under_the_utc_time_they_were_found(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Almaty")  # a local time that is not UTC
+    time.tzset()
+    try:
+        for change in ({"a.trig": b"A"}, {"b.trig": b"B"}):
+            write_record(tmp_path, change, corrupt=True)
+            with JournalDir(tmp_path) as journal:
+                assert journal.recovered == "discarded"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    aside = sorted(p.name for p in (tmp_path / "rejected").iterdir())
+    assert len(aside) == 2 and all(re.fullmatch(r"journal-\d{8}T\d{6}\.\d{6}Z", n) for n in aside)
+    found = datetime.strptime(aside[0], "journal-%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+    assert abs(datetime.now(timezone.utc) - found).total_seconds() < 3600  # UTC, not +5 h
 
 
 def test_a_checksummed_record_that_is_not_caontos_is_a_one_line_storage_error(tmp_path):
