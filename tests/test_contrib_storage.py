@@ -57,8 +57,9 @@ def test_a_torn_record_is_moved_aside_logged_and_nothing_changes(tmp_path, caplo
     aside = list((tmp_path / "rejected").iterdir())
     assert [p.read_bytes() for p in aside] == [torn]  # kept for a human to look at
     assert not (tmp_path / "journal").exists()
-    assert any("failed its checksum" in r.getMessage() and str(aside[0]) in r.getMessage()
-               and r.levelname == "WARNING" for r in caplog.records)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [(
+        "WARNING", f"{tmp_path / 'journal'} failed its checksum, so it was never committed (a "
+                   f"crash while it was written); moved it to {aside[0]}, no file changed")]
 
 
 def test_torn_records_are_each_kept_under_the_utc_time_they_were_found(tmp_path, monkeypatch):
@@ -97,8 +98,10 @@ def test_a_checksummed_record_that_is_not_caontos_is_a_one_line_storage_error(tm
 ])
 def test_a_checksummed_record_with_bad_content_is_refused_not_guessed_at(tmp_path, body, problem):
     (tmp_path / "journal").write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-    with pytest.raises(StorageError, match=problem):
-        JournalDir(tmp_path)
+    for writable in (False, True):
+        with pytest.raises(StorageError, match=problem) as caught:
+            JournalDir(tmp_path, writable)
+        assert str(caught.value).startswith(f"{tmp_path / 'journal'}: ")
     assert [p.name for p in tmp_path.iterdir() if p.name != "lock"] == ["journal"]
 
 
@@ -129,7 +132,7 @@ def test_a_read_only_opening_shows_a_pending_commit_and_changes_nothing(tmp_path
     write_record(tmp_path, {"gone.trig": None, "new.trig": b"new"})
     record = (tmp_path / "journal").read_bytes()
     reader = JournalDir(tmp_path, writable=False)
-    assert reader.pending and reader.names() == ["new.trig"]
+    assert reader.pending and reader.names() == ["new.trig"] and reader.recovered == ""
     assert reader.read("new.trig") == b"new"
     with pytest.raises(FileNotFoundError) as caught:
         reader.read("gone.trig")
@@ -141,8 +144,14 @@ def test_a_read_only_opening_shows_a_pending_commit_and_changes_nothing(tmp_path
 
 def test_a_read_only_opening_of_a_missing_directory_creates_nothing(tmp_path):
     reader = JournalDir(tmp_path / "absent", writable=False)
-    assert reader.names() == [] and not reader.pending
+    assert reader.names() == [] and not reader.pending and reader.recovered == ""
     assert not (tmp_path / "absent").exists()
+
+
+def test_a_writable_opening_creates_the_directory_and_its_parents(tmp_path):
+    with JournalDir(tmp_path / "var" / "contrib") as journal:
+        journal.commit({"a.trig": b"A"})
+    assert (tmp_path / "var" / "contrib" / "a.trig").read_bytes() == b"A"
 
 
 def test_a_graph_file_with_a_bad_date_is_a_one_line_storage_error(tmp_path):

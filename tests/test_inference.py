@@ -104,6 +104,34 @@ def test_a_literal_that_does_not_fit_its_datatype_is_inconsistent():
     assert str(caught.value) == f"the graph is inconsistent with the ontology:\n  - {messages[0]}"
 
 
+def test_an_inconsistency_message_lists_each_reason_on_its_own_line():
+    assert str(InconsistencyError(["one", "two"])) == (
+        "the graph is inconsistent with the ontology:\n  - one\n  - two")
+
+
+def tiny(turtle: str) -> Graph:
+    """A graph without the ontology: small enough for owlrl to close in a moment."""
+    return Graph().parse(data="@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+                              "@prefix cao: <https://w3id.org/caonto/def/> .\n"
+                              "@prefix caor: <https://w3id.org/caonto/id/> .\n" + turtle,
+                         format="turtle")
+
+
+@pytest.mark.parametrize("reasoner", ["fast", "owlrl"])
+def test_both_reasoners_report_an_inconsistency_the_same_way(reasoner):
+    graph = tiny("cao:near a owl:IrreflexiveProperty . caor:a cao:near caor:a .")
+    with pytest.raises(InconsistencyError) as caught:
+        infer(graph, reasoner)
+    [message] = caught.value.messages
+    assert "https://w3id.org/caonto/id/a" in message and "rreflexive" in message
+
+
+@pytest.mark.parametrize("reasoner", ["fast", "owlrl"])
+def test_same_as_between_caontos_own_resources_is_reasoned_with(reasoner):
+    graph = tiny("caor:a owl:sameAs caor:b . caor:a a cao:State .")
+    assert (CAOR.b, RDF.type, CAO.State) in infer(graph, reasoner)
+
+
 def test_the_reasoner_asked_for_is_the_one_that_runs(monkeypatch):
     """Both reasoners publish the same triples, so only running them shows which one the
     argument or CAONTO_REASONER chose (and that comparing them compares two)."""
@@ -142,11 +170,18 @@ def test_external_same_as_is_not_reasoned_with():
 
 
 def test_nothing_is_published_about_subjects_outside_caontos_namespaces():
+    from owlrl.Namespaces import ERRNS
+
     from caonto.inference import is_publishable  # a helper the other tests do not need
 
     ours = URIRef("https://w3id.org/caonto/id/kazakhstan")
     state = URIRef("https://w3id.org/caonto/def/State")
     assert is_publishable((ours, RDF.type, state))
+    assert is_publishable((ours, RDFS.seeAlso, OWL.Thing))  # only *typing* as Thing is noise
+    for noise in ((ours, RDF.type, OWL.Thing), (ours, RDF.type, RDFS.Resource),
+                  (Literal("x"), RDF.type, RDFS.Literal), (ours, OWL.sameAs, ours),
+                  (ours, RDF.type, ERRNS.ErrorMessage)):
+        assert not is_publishable(noise), noise
     for foreign in ("https://example.org/x", "http://www.wikidata.org/entity/Q232",
                     "http://www.w3.org/2002/07/owl#Thing", "https://w3id.org/caontoX/id/y"):
         assert not is_publishable((URIRef(foreign), RDF.type, state)), foreign

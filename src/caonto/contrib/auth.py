@@ -84,7 +84,7 @@ def parse_entries(text: str, source: str) -> list[tuple[bytes, Writer]]:
     (never its token)."""
     entries = []
     for number, raw in enumerate(re.split(r"[\n,]", text), 1):
-        line = _COMMENT.sub("", raw, count=1).strip()
+        line = _COMMENT.sub("", raw).strip()  # one match: it runs to the end
         if not line:
             continue
         parts = line.split()
