@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from functools import cache
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from caonto.build import build_dataset
@@ -39,6 +39,23 @@ class Recorder:
 
 def gateway(directory, publish=None, load=base) -> Gateway:
     return Gateway(GraphStorage(directory), load, publish or Recorder())
+
+
+def test_the_base_graphs_are_read_from_the_built_nquads_with_their_blank_node_labels(tmp_path):
+    """(``base()`` caches this for the other tests.)"""
+    path = tmp_path / "built.nq"
+    graph = "https://w3id.org/caonto/graph/"
+    path.write_text("".join(
+        f"<urn:s> <urn:p> {o} <{graph}{g}> .\n"
+        for g, o in [("ontology", '"o"'), ("essay", "_:e7"), ("record", '"r"'),
+                     ("inferred", '"i"'), ("contrib-log", '"elsewhere"')])
+        + '<urn:s> <urn:p> "default" .\n', encoding="utf-8")
+    asserted, inferred = asserted_from_nquads(path)
+    s, p = URIRef("urn:s"), URIRef("urn:p")
+    assert set(asserted.ontology) == {(s, p, Literal("o"))}
+    assert set(asserted.data) == {(s, p, BNode("e7"))}
+    assert set(asserted.record) == {(s, p, Literal("r"))}
+    assert set(inferred) == {(s, p, Literal("i"))}
 
 
 def test_nothing_stored_means_nothing_loaded_or_published(tmp_path):
@@ -77,8 +94,11 @@ def test_refused_writes_store_and_publish_nothing(tmp_path, plan, error):
     recorder = Recorder()
     gate = gateway(tmp_path, recorder)
     before = gate.snapshot
-    with pytest.raises(error):
+    with pytest.raises(error) as caught:
         gate.submit(plan, ALICE)
+    if error is Rejected:  # it removed nothing, so no other graph depended on it
+        assert str(caught.value) == "the contribution does not pass validation"
+        assert not caught.value.result.ok and caught.value.dependents == []
     assert gate.snapshot is before and recorder.published == []
     assert [p.name for p in tmp_path.iterdir()] == ["lock"]
     gate.storage.close()
