@@ -17,7 +17,7 @@ from caonto.contrib.gateway import (
 )
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
 from caonto.namespaces import GRAPH_INFERRED
-from tests.contrib_samples import ALICE, BOB, CONTRIB, membership
+from tests.contrib_samples import ALICE, BOB, CONTRIB, PREFIXES, membership
 
 
 @cache
@@ -137,6 +137,9 @@ def test_only_the_creator_may_remove_and_no_one_may_describe_the_named_graphs(tm
     gate = gateway(tmp_path, recorder)
     gate.start()
     started = gate.snapshot
+    [published] = recorder.published
+    assert set(published) == {bobs, nobodys, str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
+    assert set(started.inferred) == set(published[str(GRAPH_INFERRED)])
     may_not = ("; only its creator or a maintainer may remove its triples or delete it "
                "(anyone may add triples to it)")
 
@@ -159,4 +162,22 @@ def test_only_the_creator_may_remove_and_no_one_may_describe_the_named_graphs(tm
            "https://w3id.org/caonto/graph/ are described by the server" in message
     assert gate.snapshot is started and len(recorder.published) == 1  # start()'s alone
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == stored
+    gate.storage.close()
+
+
+def test_stored_graphs_that_no_longer_fit_the_ontology_are_served_without_their_closure(
+        tmp_path, caplog):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    odd = turtle(PREFIXES + "caor:x a cao:State ; cao:sharesBorderWith caor:x .")
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({CONTRIB + "odd": (odd, GraphMeta((ALICE,), when, when, ALICE))})
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    gate.start()
+    [published] = recorder.published
+    assert set(published[CONTRIB + "odd"]) == set(odd)
+    assert set(published[str(GRAPH_INFERRED)]) == set(base()[1])  # the essay's closure
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("stored contributions are inconsistent with the ontology; serving "
+                              "them without their closure: the graph is inconsistent")
     gate.storage.close()
