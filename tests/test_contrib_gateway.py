@@ -1,6 +1,6 @@
 """The gateway on its own: plan → check → commit → publish, with a recording publisher."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
 import pytest
@@ -17,7 +17,8 @@ from caonto.contrib.gateway import (
 )
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
 from caonto.namespaces import GRAPH_INFERRED
-from tests.contrib_samples import ALICE, BOB, CONTRIB, PREFIXES, membership
+from caonto.rdf_io import RdfInputError
+from tests.contrib_samples import ALICE, BOB, CONTRIB, NEWLAND, PREFIXES, membership
 
 
 @cache
@@ -56,6 +57,9 @@ def test_the_base_graphs_are_read_from_the_built_nquads_with_their_blank_node_la
     assert set(asserted.data) == {(s, p, BNode("e7"))}
     assert set(asserted.record) == {(s, p, Literal("r"))}
     assert set(inferred) == {(s, p, Literal("i"))}
+    path.write_text("<urn:s> <urn:p> .\n", encoding="utf-8")
+    with pytest.raises(RdfInputError, match=str(path)):
+        asserted_from_nquads(path)
 
 
 def test_nothing_stored_means_nothing_loaded_or_published(tmp_path):
@@ -72,6 +76,8 @@ def test_accepted_write_is_committed_then_published_with_closure_and_log(tmp_pat
     gate = gateway(tmp_path, recorder)
     outcome = gate.submit(lambda snapshot: {CONTRIB + "g": turtle(membership("g"))}, ALICE)
     assert outcome.created == [CONTRIB + "g"] and outcome.changed == {CONTRIB + "g": GraphChange(7, 0)}
+    created = gate.snapshot.meta[CONTRIB + "g"].created  # by the default clock: UTC, in seconds
+    assert created.utcoffset() == timedelta(0) and created.microsecond == 0
     assert (tmp_path / "g.trig").exists()
     [published] = recorder.published
     assert set(published) == {CONTRIB + "g", str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
@@ -180,4 +186,21 @@ def test_stored_graphs_that_no_longer_fit_the_ontology_are_served_without_their_
     [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warning.startswith("stored contributions are inconsistent with the ontology; serving "
                               "them without their closure: the graph is inconsistent")
+    gate.storage.close()
+
+
+def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(tmp_path):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    land, member = CONTRIB + "newland", CONTRIB + "nlm"
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({land: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
+    gate = gateway(tmp_path)
+    gate.start()
+    outcome = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB)
+    assert {(d.graph, d.creator, d.focus) for d in outcome.leans_on} == {
+        (land, ALICE, "caor:membership-nlm")}
+    assert "caor:newland rdf:type cao:State ." in {d.triple for d in outcome.leans_on}
+    with pytest.raises(Rejected) as caught:
+        gate.submit(lambda s: {land: None}, ALICE)
+    assert {(d.graph, d.creator) for d in caught.value.dependents} == {(member, BOB)}
     gate.storage.close()
