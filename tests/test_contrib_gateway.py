@@ -16,7 +16,7 @@ from caonto.contrib.gateway import (
     asserted_from_nquads,
 )
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
-from caonto.namespaces import GRAPH_INFERRED
+from caonto.namespaces import CAOR, GRAPH_INFERRED
 from caonto.rdf_io import RdfInputError
 from tests.contrib_samples import ALICE, BOB, CONTRIB, NEWLAND, PREFIXES, membership
 
@@ -81,7 +81,9 @@ def test_accepted_write_is_committed_then_published_with_closure_and_log(tmp_pat
     assert (tmp_path / "g.trig").exists()
     [published] = recorder.published
     assert set(published) == {CONTRIB + "g", str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
+    assert set(published[CONTRIB + "g"]) == set(turtle(membership("g")))
     assert len(published[str(GRAPH_INFERRED)]) > len(base()[1])  # closure grew
+    assert set(gate.snapshot.graphs) == {CONTRIB + "g"}  # what the next write starts from
     gate.storage.close()
     # A new process: start() serves the stored graph with a closure computed again.
     again = Recorder()
@@ -167,7 +169,7 @@ def test_only_the_creator_may_remove_and_no_one_may_describe_the_named_graphs(tm
         f"the named graph <{GRAPH_CONTRIB_LOG}>; the graphs under https://w3id.org/caonto/graph/ "
         "are described by the server (the contribution log records who wrote what), never by "
         "contributions")
-    unchanged = gate.submit(lambda s: {bobs: turtle(membership("b"))}, ALICE)  # same triples
+    unchanged = gate.submit(lambda s: {bobs: s.graphs[bobs]}, ALICE)  # handed back as it was
     assert unchanged.changed == {} and unchanged.result is None
     assert gate.snapshot is started and len(recorder.published) == 1  # start()'s alone
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == stored
@@ -202,7 +204,7 @@ def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(t
     land, member = CONTRIB + "newland", CONTRIB + "nlm"
     with GraphStorage(tmp_path) as storage:
         storage.commit({land: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
-    gate = gateway(tmp_path)
+    gate = gateway(tmp_path, Recorder())
     gate.start()
     outcome = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB)
     assert {(d.graph, d.creator, d.focus) for d in outcome.leans_on} == {
@@ -211,4 +213,16 @@ def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(t
     with pytest.raises(Rejected) as caught:
         gate.submit(lambda s: {land: None}, ALICE)
     assert {(d.graph, d.creator) for d in caught.value.dependents} == {(member, BOB)}
+    # Anyone may add to a graph; a one-triple graph is a graph; a maintainer may delete any.
+    named = turtle(NEWLAND)
+    named.add((URIRef(CAOR + "newland"), RDFS.label, Literal("Newland", lang="de")))
+    assert gate.submit(lambda s: {land: named}, BOB).changed == {land: GraphChange(1, 0)}
+    note = turtle(PREFIXES + 'caor:newland rdfs:comment "A state of the examples."@en .')
+    assert gate.submit(lambda s: {CONTRIB + "note": note}, BOB).changed == {
+        CONTRIB + "note": GraphChange(1, 0)}
+    recorder = gate.publish
+    deleted = gate.submit(lambda s: {member: None}, ALICE, maintainer=True)
+    assert deleted.changed == {member: GraphChange(0, 7, deleted=True)}
+    assert recorder.published[-1][member] is None and member not in gate.snapshot.graphs
+    assert sorted(p.name for p in tmp_path.glob("*.trig")) == ["newland.trig", "note.trig"]
     gate.storage.close()
