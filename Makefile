@@ -43,7 +43,8 @@ browser: ## install headless Chromium for the browser tests (Debian, as root)
 mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
 	rm -rf mutants
-	$(BIN)/mutmut run --max-children 2
+	# tests that start a server subprocess: it imports the same (mutated) tree, not the venv's install
+	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
 bench: install $(VENV)/.installed-test ## benchmark the endpoint against Oxigraph's own server (essay, 200k)
