@@ -217,12 +217,21 @@ def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(t
     named = turtle(NEWLAND)
     named.add((URIRef(CAOR + "newland"), RDFS.label, Literal("Newland", lang="de")))
     assert gate.submit(lambda s: {land: named}, BOB).changed == {land: GraphChange(1, 0)}
+    assert gate.snapshot.meta[land].creator == ALICE  # adding made Bob a contributor, not its owner
+    assert gate.snapshot.meta[land].contributors == (ALICE, BOB)
+    mine = gate.submit(lambda s: {CONTRIB + "nlm2": turtle(membership("nlm2", state="newland"))},
+                       ALICE, dry_run=True)
+    assert mine.result.ok and mine.leans_on == []  # her own graph is not someone else's
     note = turtle(PREFIXES + 'caor:newland rdfs:comment "A state of the examples."@en .')
     assert gate.submit(lambda s: {CONTRIB + "note": note}, BOB).changed == {
         CONTRIB + "note": GraphChange(1, 0)}
     recorder = gate.publish
-    deleted = gate.submit(lambda s: {member: None}, ALICE, maintainer=True)
-    assert deleted.changed == {member: GraphChange(0, 7, deleted=True)}
-    assert recorder.published[-1][member] is None and member not in gate.snapshot.graphs
+    more = note + turtle(PREFIXES + 'caor:newland rdfs:comment "Not a real state."@en .')
+    deleted = gate.submit(lambda s: {member: None, CONTRIB + "note": more}, ALICE,
+                          maintainer=True)  # one write, two graphs
+    assert deleted.changed == {member: GraphChange(0, 7, deleted=True),
+                               CONTRIB + "note": GraphChange(1, 0)}
+    assert recorder.published[-1][member] is None
+    assert member not in gate.snapshot.graphs and member not in gate.snapshot.meta
     assert sorted(p.name for p in tmp_path.glob("*.trig")) == ["newland.trig", "note.trig"]
     gate.storage.close()
