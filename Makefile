@@ -52,7 +52,8 @@ virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian
 mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
 	rm -rf mutants
-	$(BIN)/mutmut run --max-children 2
+	# tests that start a server subprocess: it imports the same (mutated) tree, not the venv's install
+	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
 wrk: ## install wrk, the benchmarks' C load generator (Debian, as root)

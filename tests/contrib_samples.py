@@ -38,6 +38,13 @@ caor:membership-{key} a cao:Membership ;
 """
 
 
+NEWLAND = PREFIXES + """
+caor:newland a cao:State ;
+    rdfs:label "Newland"@en , "Жаңаел"@kk , "Новоземье"@ru ;
+    dcterms:source <https://example.org/newland> .
+"""  # a state no other graph describes: memberships in it lean on this graph
+
+
 def triples(turtle: str) -> set:
     return set(Graph().parse(data=turtle, format="turtle"))
 

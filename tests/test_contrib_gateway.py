@@ -1,9 +1,11 @@
 """The gateway on its own: plan → check → commit → publish, with a recording publisher."""
 
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
 import pytest
-from rdflib import Graph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDFS
 
 from caonto.build import build_dataset
 from caonto.contrib.gateway import (
@@ -13,9 +15,10 @@ from caonto.contrib.gateway import (
     WriteRefused,
     asserted_from_nquads,
 )
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphStorage
-from caonto.namespaces import GRAPH_INFERRED
-from tests.contrib_samples import ALICE, CONTRIB, membership
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
+from caonto.namespaces import CAOR, GRAPH_INFERRED
+from caonto.rdf_io import RdfInputError
+from tests.contrib_samples import ALICE, BOB, CONTRIB, NEWLAND, PREFIXES, membership
 
 
 @cache
@@ -39,6 +42,26 @@ def gateway(directory, publish=None, load=base) -> Gateway:
     return Gateway(GraphStorage(directory), load, publish or Recorder())
 
 
+def test_the_base_graphs_are_read_from_the_built_nquads_with_their_blank_node_labels(tmp_path):
+    """(``base()`` caches this for the other tests.)"""
+    path = tmp_path / "built.nq"
+    graph = "https://w3id.org/caonto/graph/"
+    path.write_text("".join(
+        f"<urn:s> <urn:p> {o} <{graph}{g}> .\n"
+        for g, o in [("ontology", '"o"'), ("essay", "_:e7"), ("record", '"r"'),
+                     ("inferred", '"i"'), ("contrib-log", '"elsewhere"')])
+        + '<urn:s> <urn:p> "default" .\n', encoding="utf-8")
+    asserted, inferred = asserted_from_nquads(path)
+    s, p = URIRef("urn:s"), URIRef("urn:p")
+    assert set(asserted.ontology) == {(s, p, Literal("o"))}
+    assert set(asserted.data) == {(s, p, BNode("e7"))}
+    assert set(asserted.record) == {(s, p, Literal("r"))}
+    assert set(inferred) == {(s, p, Literal("i"))}
+    path.write_text("<urn:s> <urn:p> .\n", encoding="utf-8")
+    with pytest.raises(RdfInputError, match=str(path)):
+        asserted_from_nquads(path)
+
+
 def test_nothing_stored_means_nothing_loaded_or_published(tmp_path):
     calls = []
     recorder = Recorder()
@@ -53,10 +76,14 @@ def test_accepted_write_is_committed_then_published_with_closure_and_log(tmp_pat
     gate = gateway(tmp_path, recorder)
     outcome = gate.submit(lambda snapshot: {CONTRIB + "g": turtle(membership("g"))}, ALICE)
     assert outcome.created == [CONTRIB + "g"] and outcome.changed == {CONTRIB + "g": GraphChange(7, 0)}
+    created = gate.snapshot.meta[CONTRIB + "g"].created  # by the default clock: UTC, in seconds
+    assert created.utcoffset() == timedelta(0) and created.microsecond == 0
     assert (tmp_path / "g.trig").exists()
     [published] = recorder.published
     assert set(published) == {CONTRIB + "g", str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
+    assert set(published[CONTRIB + "g"]) == set(turtle(membership("g")))
     assert len(published[str(GRAPH_INFERRED)]) > len(base()[1])  # closure grew
+    assert set(gate.snapshot.graphs) == {CONTRIB + "g"}  # what the next write starts from
     gate.storage.close()
     # A new process: start() serves the stored graph with a closure computed again.
     again = Recorder()
@@ -75,8 +102,11 @@ def test_refused_writes_store_and_publish_nothing(tmp_path, plan, error):
     recorder = Recorder()
     gate = gateway(tmp_path, recorder)
     before = gate.snapshot
-    with pytest.raises(error):
+    with pytest.raises(error) as caught:
         gate.submit(plan, ALICE)
+    if error is Rejected:  # it removed nothing, so no other graph depended on it
+        assert str(caught.value) == "the contribution does not pass validation"
+        assert not caught.value.result.ok and caught.value.dependents == []
     assert gate.snapshot is before and recorder.published == []
     assert [p.name for p in tmp_path.iterdir()] == ["lock"]
     gate.storage.close()
@@ -100,4 +130,108 @@ def test_dry_run_checks_but_neither_stores_nor_publishes(tmp_path):
                           dry_run=True)
     assert outcome.dry_run and outcome.result.ok
     assert recorder.published == [] and not (tmp_path / "d.trig").exists()
+    gate.storage.close()
+
+
+def test_only_the_creator_may_remove_and_no_one_may_describe_the_named_graphs(tmp_path):
+    """Refusals come before any check, so nothing here validates the dataset."""
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    bobs, nobodys = CONTRIB + "bobs", CONTRIB + "nobodys"
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({bobs: (turtle(membership("b")), GraphMeta((BOB,), when, when, BOB)),
+                        nobodys: (turtle(membership("n")), GraphMeta((BOB,), when, when))})
+    stored = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    gate.start()
+    started = gate.snapshot
+    [published] = recorder.published
+    assert set(published) == {bobs, nobodys, str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
+    assert set(started.inferred) == set(published[str(GRAPH_INFERRED)])
+    may_not = ("; only its creator or a maintainer may remove its triples or delete it "
+               "(anyone may add triples to it)")
+
+    def refusal(plan) -> str:
+        with pytest.raises(WriteRefused) as caught:
+            gate.submit(plan, ALICE)
+        assert caught.value.status == 403 and str(caught.value) == caught.value.message
+        return caught.value.message
+
+    fewer = turtle(membership("b"))
+    fewer.remove((None, RDFS.label, None))
+    assert refusal(lambda s: {bobs: fewer}) == f"<{bobs}> was created by <{BOB}>{may_not}"
+    assert refusal(lambda s: {bobs: None}) == f"<{bobs}> was created by <{BOB}>{may_not}"
+    assert refusal(lambda s: {nobodys: Graph()}) == f"<{nobodys}> has no recorded creator{may_not}"
+    about_log = turtle(membership("x"))
+    about_log.add((GRAPH_CONTRIB_LOG, RDFS.comment, Literal("mine")))
+    assert refusal(lambda s: {CONTRIB + "x": about_log}) == (
+        f"<{CONTRIB}x> would say 'caog:contrib-log rdfs:comment \"mine\"', a statement about "
+        f"the named graph <{GRAPH_CONTRIB_LOG}>; the graphs under https://w3id.org/caonto/graph/ "
+        "are described by the server (the contribution log records who wrote what), never by "
+        "contributions")
+    unchanged = gate.submit(lambda s: {bobs: s.graphs[bobs]}, ALICE)  # handed back as it was
+    assert unchanged.changed == {} and unchanged.result is None
+    assert gate.snapshot is started and len(recorder.published) == 1  # start()'s alone
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == stored
+    # A dry run applies the same rules: the creator, or a maintainer, may delete.
+    assert gate.submit(lambda s: {bobs: None}, BOB, dry_run=True).changed == {
+        bobs: GraphChange(0, 7, deleted=True)}
+    assert gate.submit(lambda s: {nobodys: None}, ALICE, dry_run=True,
+                       maintainer=True).changed[nobodys].deleted
+    gate.storage.close()
+
+
+def test_stored_graphs_that_no_longer_fit_the_ontology_are_served_without_their_closure(
+        tmp_path, caplog):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    odd = turtle(PREFIXES + "caor:x a cao:State ; cao:sharesBorderWith caor:x .")
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({CONTRIB + "odd": (odd, GraphMeta((ALICE,), when, when, ALICE))})
+    recorder = Recorder()
+    gate = gateway(tmp_path, recorder)
+    gate.start()
+    [published] = recorder.published
+    assert set(published[CONTRIB + "odd"]) == set(odd)
+    assert set(published[str(GRAPH_INFERRED)]) == set(base()[1])  # the essay's closure
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("stored contributions are inconsistent with the ontology; serving "
+                              "them without their closure: the graph is inconsistent")
+    gate.storage.close()
+
+
+def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(tmp_path):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    land, member = CONTRIB + "newland", CONTRIB + "nlm"
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({land: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
+    gate = gateway(tmp_path, Recorder())
+    gate.start()
+    outcome = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB)
+    assert {(d.graph, d.creator, d.focus) for d in outcome.leans_on} == {
+        (land, ALICE, "caor:membership-nlm")}
+    assert "caor:newland rdf:type cao:State ." in {d.triple for d in outcome.leans_on}
+    with pytest.raises(Rejected) as caught:
+        gate.submit(lambda s: {land: None}, ALICE)
+    assert {(d.graph, d.creator) for d in caught.value.dependents} == {(member, BOB)}
+    # Anyone may add to a graph; a one-triple graph is a graph; a maintainer may delete any.
+    named = turtle(NEWLAND)
+    named.add((URIRef(CAOR + "newland"), RDFS.label, Literal("Newland", lang="de")))
+    assert gate.submit(lambda s: {land: named}, BOB).changed == {land: GraphChange(1, 0)}
+    assert gate.snapshot.meta[land].creator == ALICE  # adding made Bob a contributor, not its owner
+    assert gate.snapshot.meta[land].contributors == (ALICE, BOB)
+    mine = gate.submit(lambda s: {CONTRIB + "nlm2": turtle(membership("nlm2", state="newland"))},
+                       ALICE, dry_run=True)
+    assert mine.result.ok and mine.leans_on == []  # her own graph is not someone else's
+    note = turtle(PREFIXES + 'caor:newland rdfs:comment "A state of the examples."@en .')
+    assert gate.submit(lambda s: {CONTRIB + "note": note}, BOB).changed == {
+        CONTRIB + "note": GraphChange(1, 0)}
+    recorder = gate.publish
+    more = note + turtle(PREFIXES + 'caor:newland rdfs:comment "Not a real state."@en .')
+    deleted = gate.submit(lambda s: {member: None, CONTRIB + "note": more}, ALICE,
+                          maintainer=True)  # one write, two graphs
+    assert deleted.changed == {member: GraphChange(0, 7, deleted=True),
+                               CONTRIB + "note": GraphChange(1, 0)}
+    assert recorder.published[-1][member] is None
+    assert member not in gate.snapshot.graphs and member not in gate.snapshot.meta
+    assert sorted(p.name for p in tmp_path.glob("*.trig")) == ["newland.trig", "note.trig"]
     gate.storage.close()

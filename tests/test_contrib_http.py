@@ -12,6 +12,7 @@ from tests.contrib_samples import (
     ALICE,
     BOB,
     CONTRIB,
+    NEWLAND,
     PREFIXES,
     TOKEN,
     TOKEN_BOB,
@@ -568,13 +569,6 @@ def test_contributions_may_not_describe_the_named_graphs(client, contrib_dir, su
     assert response.status_code == 403
     assert subject in response.get_json()["message"]
     assert state(client, contrib_dir, "claims") == before
-
-
-NEWLAND = PREFIXES + """
-caor:newland a cao:State ;
-    rdfs:label "Newland"@en , "Жаңаел"@kk , "Новоземье"@ru ;
-    dcterms:source <https://example.org/newland> .
-"""
 
 
 def test_a_graph_that_passes_thanks_to_anothers_says_so_and_blocks_its_deletion(

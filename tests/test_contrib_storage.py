@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -25,6 +26,7 @@ def write_record(root, changes: dict, corrupt: bool = False) -> None:
 
 def test_commit_writes_and_deletes_all_files(tmp_path):
     with JournalDir(tmp_path) as journal:
+        assert journal.recovered == ""  # nothing to recover
         journal.commit({"a.trig": b"A", "b.trig": b"B"})
         journal.commit({"a.trig": None, "b.trig": b"B2"})
         assert journal.names() == ["b.trig"]
@@ -55,8 +57,28 @@ def test_a_torn_record_is_moved_aside_logged_and_nothing_changes(tmp_path, caplo
     aside = list((tmp_path / "rejected").iterdir())
     assert [p.read_bytes() for p in aside] == [torn]  # kept for a human to look at
     assert not (tmp_path / "journal").exists()
-    assert any("failed its checksum" in r.getMessage() and str(aside[0]) in r.getMessage()
-               and r.levelname == "WARNING" for r in caplog.records)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [(
+        "WARNING", f"{tmp_path / 'journal'} failed its checksum, so it was never committed (a "
+                   f"crash while it was written); moved it to {aside[0]}, no file changed")]
+
+
+def test_torn_records_are_each_kept_under_the_utc_time_they_were_found(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Almaty")  # a local time that is not UTC
+    time.tzset()
+    try:
+        for change in ({"a.trig": b"A"}, {"b.trig": b"B"}):
+            write_record(tmp_path, change, corrupt=True)
+            with JournalDir(tmp_path) as journal:
+                assert journal.recovered == "discarded"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    aside = sorted(p.name for p in (tmp_path / "rejected").iterdir())
+    assert len(aside) == 2 and all(re.fullmatch(r"journal-\d{8}T\d{6}\.\d{6}Z", n) for n in aside)
+    found = datetime.strptime(aside[0], "journal-%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+    assert abs(datetime.now(timezone.utc) - found).total_seconds() < 3600  # UTC, not +5 h
 
 
 def test_a_checksummed_record_that_is_not_caontos_is_a_one_line_storage_error(tmp_path):
@@ -67,6 +89,69 @@ def test_a_checksummed_record_that_is_not_caontos_is_a_one_line_storage_error(tm
     message = str(caught.value)
     assert "\n" not in message and str(tmp_path / "journal") in message
     assert (tmp_path / "journal").exists()  # left for a human to look at
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b'{"a.trig": "QUJD!"}', "cannot be read"),  # b"ABC" if the "!" were skipped
+    (b'["a.trig"]', "not a JSON object"),
+    (b'{"../a.trig": null}', "not an acceptable file name: '../a.trig'"),
+])
+def test_a_checksummed_record_with_bad_content_is_refused_not_guessed_at(tmp_path, body, problem):
+    (tmp_path / "journal").write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    for writable in (False, True):
+        with pytest.raises(StorageError, match=problem) as caught:
+            JournalDir(tmp_path, writable)
+        assert str(caught.value).startswith(f"{tmp_path / 'journal'}: ")
+    assert [p.name for p in tmp_path.iterdir() if p.name != "lock"] == ["journal"]
+
+
+def test_a_record_is_one_checksum_line_then_json_that_may_span_lines(tmp_path):
+    body = json.dumps({"a.trig": "QQ==", "gone.trig": None}, indent=1).encode()
+    (tmp_path / "gone.trig").write_bytes(b"old")
+    (tmp_path / "journal").write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    with JournalDir(tmp_path) as journal:
+        assert journal.recovered == "replayed" and journal.names() == ["a.trig"]
+    assert (tmp_path / "a.trig").read_bytes() == b"A" and not (tmp_path / "gone.trig").exists()
+
+
+def test_reading_a_missing_file_names_it(tmp_path):
+    import errno
+
+    with JournalDir(tmp_path) as journal, pytest.raises(FileNotFoundError) as caught:
+        journal.read("absent.trig")
+    assert caught.value.errno == errno.ENOENT
+    assert caught.value.strerror == "No such file or directory"
+    assert caught.value.filename == str(tmp_path / "absent.trig")
+
+
+def test_a_read_only_opening_shows_a_pending_commit_and_changes_nothing(tmp_path):
+    import errno
+
+    (tmp_path / "gone.trig").write_bytes(b"old")
+    (tmp_path / "new.trig.tmp").write_bytes(b"ne")  # the crash came mid-write
+    write_record(tmp_path, {"gone.trig": None, "new.trig": b"new"})
+    record = (tmp_path / "journal").read_bytes()
+    reader = JournalDir(tmp_path, writable=False)
+    assert reader.pending and reader.names() == ["new.trig"] and reader.recovered == ""
+    assert reader.read("new.trig") == b"new"
+    with pytest.raises(FileNotFoundError) as caught:
+        reader.read("gone.trig")
+    assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
+        errno.ENOENT, "deleted by a committed change", str(tmp_path / "gone.trig"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.trig", "journal", "new.trig.tmp"]
+    assert (tmp_path / "journal").read_bytes() == record
+
+
+def test_a_read_only_opening_of_a_missing_directory_creates_nothing(tmp_path):
+    reader = JournalDir(tmp_path / "absent", writable=False)
+    assert reader.names() == [] and not reader.pending and reader.recovered == ""
+    assert not (tmp_path / "absent").exists()
+
+
+def test_a_writable_opening_creates_the_directory_and_its_parents(tmp_path):
+    with JournalDir(tmp_path / "var" / "contrib") as journal:
+        journal.commit({"a.trig": b"A"})
+    assert (tmp_path / "var" / "contrib" / "a.trig").read_bytes() == b"A"
 
 
 def test_a_graph_file_with_a_bad_date_is_a_one_line_storage_error(tmp_path):
@@ -96,10 +181,10 @@ def test_a_flipped_byte_that_keeps_the_syntax_is_caught_by_the_file_checksum(tmp
 
 def test_one_writer_per_directory(tmp_path):
     first = JournalDir(tmp_path)
-    with pytest.raises(DirectoryBusy):
+    with pytest.raises(DirectoryBusy, match=f"^{re.escape(str(tmp_path))} is in use by another"):
         JournalDir(tmp_path)
     reader = JournalDir(tmp_path, writable=False)  # readers may still look
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionError, match=f"^{re.escape(str(tmp_path))} was opened read-only"):
         reader.commit({"a.trig": b"A"})
     first.close()
     JournalDir(tmp_path).close()
@@ -148,10 +233,15 @@ def test_a_file_holding_another_graph_is_an_error(tmp_path):
         storage.load()
 
 
-def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(tmp_path):
+def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(tmp_path,
+                                                                                caplog):
     with JournalDir(tmp_path) as journal:
         (tmp_path / "blocked.trig").mkdir()  # renaming a file over a directory fails
         journal.commit({"a.trig": b"A", "blocked.trig": b"B"})  # committed: no error
+        [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert warning.getMessage().startswith("committed, but not yet written to the files "
+                                               "(the next write retries): ")
+        assert str(tmp_path / "blocked.trig") in warning.getMessage()
         record = (tmp_path / "journal").read_bytes()  # kept for replay
         assert journal.pending and journal.names() == ["a.trig", "blocked.trig"]
         assert journal.read("blocked.trig") == b"B"
@@ -164,6 +254,80 @@ def test_a_commit_refused_past_its_commit_point_stands_and_finishes_once_it_can(
         assert not journal.pending and not (tmp_path / "journal").exists()
         assert {p.name: p.read_bytes() for p in tmp_path.glob("*.trig")} == {
             "a.trig": b"A", "blocked.trig": b"B", "c.trig": b"C"}
+
+
+def test_a_write_that_cannot_start_names_the_file_it_was_for(tmp_path):
+    import shutil
+
+    root = tmp_path / "contrib"
+    with JournalDir(root) as journal:
+        shutil.rmtree(root)  # removed from under the server
+        with pytest.raises(FileNotFoundError) as caught:
+            journal.commit({"a.trig": b"A"})
+        assert caught.value.filename == str(root / "journal")  # not its temporary name
+
+
+def test_a_closed_directory_takes_no_more_commits(tmp_path):
+    journal = JournalDir(tmp_path)
+    journal.close()
+    with pytest.raises(PermissionError, match="closed"):
+        journal.commit({"a.trig": b"A"})
+    assert [p.name for p in tmp_path.iterdir()] == ["lock"]
+
+
+def test_an_unreadable_record_stops_the_opening_names_it_and_frees_the_lock(tmp_path):
+    import errno
+
+    (tmp_path / "journal").mkdir()
+    with pytest.raises(OSError) as caught:
+        JournalDir(tmp_path)
+    assert (caught.value.errno, caught.value.filename) == (errno.EISDIR, str(tmp_path / "journal"))
+    (tmp_path / "journal").rmdir()
+    JournalDir(tmp_path).close()  # the failed opening let go of the lock
+
+
+def test_deleting_a_file_that_is_not_there_is_done_at_once(tmp_path):
+    with JournalDir(tmp_path) as journal:
+        journal.commit({"never.trig": None})
+        assert not journal.pending and not (tmp_path / "journal").exists()
+
+
+def test_a_deletion_refused_past_its_commit_point_is_retried_and_named(tmp_path):
+    import errno
+
+    with JournalDir(tmp_path) as journal:
+        (tmp_path / "d.trig").mkdir()  # unlinking a directory fails
+        journal.commit({"d.trig": None})  # committed: no error
+        assert journal.pending
+        with pytest.raises(OSError) as caught:
+            journal.commit({"c.trig": b"C"})
+        assert caught.value.errno == errno.EISDIR
+        assert caught.value.filename == str(tmp_path / "d.trig")
+        (tmp_path / "d.trig").rmdir()
+        journal.commit({"c.trig": b"C"})
+        assert not journal.pending and journal.names() == ["c.trig"]
+
+
+def test_a_directory_fsync_refused_at_the_commit_point_commits_nothing(tmp_path, monkeypatch):
+    import errno
+    import os
+    import stat
+
+    real_fsync = os.fsync
+
+    def failing_for_directories(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    with JournalDir(tmp_path) as journal:
+        journal.commit({"a.trig": b"A"})
+        monkeypatch.setattr(os, "fsync", failing_for_directories)
+        with pytest.raises(OSError) as caught:
+            journal.commit({"a.trig": b"B", "b.trig": b"B"})
+        assert (caught.value.errno, caught.value.filename) == (errno.EIO, str(tmp_path))
+        assert not journal.pending and journal.read("a.trig") == b"A"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.trig", "lock"]
 
 
 def test_the_fsync_reaches_the_file_data_and_the_directory(tmp_path, monkeypatch):

@@ -1,10 +1,11 @@
 """Bearer tokens for writers, each mapped to the contributor it identifies.
 
 Tokens come from the ``CAONTO_TOKENS`` setting (entries separated by newlines or commas)
-and/or the file named by ``CAONTO_TOKENS_FILE`` (one entry a line, ``#`` comments), each
+and/or the file named by ``CAONTO_TOKENS_FILE`` (one entry a line), each
 entry ``TOKEN CONTRIBUTOR-IRI``, or ``TOKEN CONTRIBUTOR-IRI maintainer`` for a maintainer,
-who may replace or delete graphs that others created. With no tokens at all, writes are
-off.
+who may replace or delete graphs that others created. A ``#`` at the start of a word begins
+a comment; one inside a word is part of it (``https://alice.example/profile#me`` is an
+IRI, not an IRI and a comment). With no tokens at all, writes are off.
 
 Tokens are compared with ``hmac.compare_digest`` against every configured token, so the
 time taken does not tell how much of a guess was right or which entry it was near.
@@ -19,6 +20,7 @@ from caonto.config import ConfigError
 
 MIN_TOKEN_LENGTH = 16
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+_COMMENT = re.compile(r"(?:^|\s)#.*", re.DOTALL)
 
 
 class AuthError(Exception):
@@ -82,7 +84,7 @@ def parse_entries(text: str, source: str) -> list[tuple[bytes, Writer]]:
     (never its token)."""
     entries = []
     for number, raw in enumerate(re.split(r"[\n,]", text), 1):
-        line = raw.split("#", 1)[0].strip()
+        line = _COMMENT.sub("", raw).strip()  # one match: it runs to the end
         if not line:
             continue
         parts = line.split()
