@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import stop_process
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 # ---- endpoint ------------------------------------------------------------------------
@@ -78,16 +80,6 @@ def wait_until_serving(url: str, process: subprocess.Popen, limit: float = 90) -
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise RuntimeError(f"no answer from {url} within {limit} s")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """Ask a server to stop, and kill it if it has not within 20 s."""
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def caonto_serve(port: int, *options: str) -> list[str]:

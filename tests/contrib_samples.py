@@ -1,8 +1,12 @@
-"""Contributions used by the tests/test_contrib_*.py files, and a loopback listener that
-records whether anything connected to it (to prove nothing is fetched)."""
+"""Contributions used by the tests/test_contrib_*.py files, an app that takes them, and a
+loopback listener that records whether anything connected to it (to prove nothing is
+fetched)."""
 
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from rdflib import Graph
 
@@ -14,6 +18,21 @@ ALICE = "https://example.org/people/alice"
 BOB = "https://example.org/people/bob"
 CAROL = "https://example.org/people/carol"  # a maintainer
 TOKENS_SETTING = f"{TOKEN} {ALICE}, {TOKEN_BOB} {BOB}, {TOKEN_CAROL} {CAROL} maintainer"
+
+
+@contextmanager
+def writable_app(contrib_dir: Path, **settings) -> Iterator:
+    """The endpoint with the test tokens, one query worker and contributions stored in
+    ``contrib_dir``; ``settings`` add to or override that. Its workers stop on the way out."""
+    from caonto.web import create_app  # the app starts worker processes: only when asked
+
+    app = create_app({"CAONTO_TOKENS": TOKENS_SETTING, "CAONTO_WORKERS": 1,
+                      "CAONTO_CONTRIB_DIR": str(contrib_dir), **settings})
+    try:
+        yield app
+    finally:
+        app.extensions["caonto.contrib"].close()
+        app.extensions["caonto"].engine.close()
 
 PREFIXES = """\
 @prefix cao: <https://w3id.org/caonto/def/> .

@@ -17,10 +17,10 @@ from tests.contrib_samples import (
     TOKEN,
     TOKEN_BOB,
     TOKEN_CAROL,
-    TOKENS_SETTING,
     Listener,
     membership,
     triples,
+    writable_app,
 )
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -36,13 +36,8 @@ def contrib_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(contrib_dir):
-    from caonto.web import create_app
-
-    app = create_app({"CAONTO_TOKENS": TOKENS_SETTING, "CAONTO_CONTRIB_DIR": str(contrib_dir),
-                      "CAONTO_WORKERS": 1, "CAONTO_MAX_REQUEST_BYTES": MAX_BYTES})
-    yield app
-    app.extensions["caonto.contrib"].close()
-    app.extensions["caonto"].engine.close()
+    with writable_app(contrib_dir, CAONTO_MAX_REQUEST_BYTES=MAX_BYTES) as app:
+        yield app
 
 
 @pytest.fixture()

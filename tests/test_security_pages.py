@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.contrib_samples import PREFIXES, TOKEN, TOKENS_SETTING, membership
+from tests.contrib_samples import PREFIXES, TOKEN, membership, writable_app
 
 JAVASCRIPT = "javascript:alert(document.domain)//"
 DATA = "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="
@@ -25,16 +25,12 @@ caor:membership-hostile rdfs:seeAlso <{DATA}> .
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from caonto.web import create_app
-
-    app = create_app({"CAONTO_TOKENS": TOKENS_SETTING, "CAONTO_WORKERS": 1,
-                      "CAONTO_CONTRIB_DIR": str(tmp_path_factory.mktemp("contrib"))})
-    response = app.test_client().put(f"/store?graph={GRAPH}", data=HOSTILE.encode(), headers={
-        "Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"})
-    assert response.status_code == 201, response.data
-    yield app
-    app.extensions["caonto.contrib"].close()
-    app.extensions["caonto"].engine.close()
+    with writable_app(tmp_path_factory.mktemp("contrib")) as app:
+        response = app.test_client().put(f"/store?graph={GRAPH}", data=HOSTILE.encode(),
+                                         headers={"Authorization": f"Bearer {TOKEN}",
+                                                  "Content-Type": "text/turtle"})
+        assert response.status_code == 201, response.data
+        yield app
 
 
 @pytest.fixture()

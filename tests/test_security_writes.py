@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.contrib_samples import CONTRIB, TOKEN, TOKENS_SETTING, membership
+from tests.contrib_samples import CONTRIB, TOKEN, membership, writable_app
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 UPDATE = {**AUTH, "Content-Type": "application/sparql-update"}
@@ -15,14 +15,9 @@ TIMEOUT = 3.0
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from caonto.web import create_app
-
-    app = create_app({"CAONTO_TOKENS": TOKENS_SETTING, "CAONTO_WORKERS": 1,
-                      "CAONTO_QUERY_TIMEOUT": TIMEOUT, "CAONTO_MAX_REQUEST_BYTES": 1 << 20,
-                      "CAONTO_CONTRIB_DIR": str(tmp_path_factory.mktemp("contrib"))})
-    yield app
-    app.extensions["caonto.contrib"].close()
-    app.extensions["caonto"].engine.close()
+    with writable_app(tmp_path_factory.mktemp("contrib"), CAONTO_QUERY_TIMEOUT=TIMEOUT,
+                      CAONTO_MAX_REQUEST_BYTES=1 << 20) as app:
+        yield app
 
 
 @pytest.fixture()

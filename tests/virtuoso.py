@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.processes import stop_process
+
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")
 MISSING = None if VIRTUOSO and ISQL else (
@@ -95,13 +97,7 @@ class Virtuoso:
         return f"{USER}:{self.password}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace=30)
 
 
 def start_virtuoso(directory: Path, buffers: int = 20_000, limit: float = 120) -> Virtuoso:

@@ -7,8 +7,9 @@ from pathlib import Path
 from caonto import formats
 from caonto.build import assemble
 from caonto.cli import exits
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, StorageError, read_contributions
+from caonto.contrib.storage import StorageError, read_contributions
 from caonto.inference import infer
+from caonto.namespaces import GRAPH_CONTRIB_LOG
 from caonto.pipeline import load_asserted
 from caonto.rdf_io import serialize
 from caonto.resources import contrib_dir, resource_paths

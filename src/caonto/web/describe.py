@@ -132,10 +132,6 @@ def select_from_store(store: ox.Store) -> Select:
     return select
 
 
-def _select(select: Select, text: str) -> list[Row]:
-    return select(text)
-
-
 def _facts_by_graph(rows, key) -> dict[tuple, set[str]]:
     """Group rows by ``key(row)``, collecting the graphs each triple is in."""
     grouped: dict[tuple, set[str]] = {}
@@ -155,7 +151,7 @@ def _is_contributed(graphs: set[str]) -> bool:
 
 def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
     """Facts of the blank nodes hanging off ``iri`` (quantities, amounts), one level deep."""
-    rows = _select(select, f"""SELECT ?b ?p ?o ?g WHERE {{
+    rows = select(f"""SELECT ?b ?p ?o ?g WHERE {{
         GRAPH ?g0 {{ {iri_ref(iri)} ?p0 ?b }} FILTER(isBlank(?b)) GRAPH ?g {{ ?b ?p ?o }}
     }} LIMIT {_ROW_LIMIT}""")
     grouped = _facts_by_graph(rows, lambda r: (r["b"].value, r["p"].value, _value(r["o"])))
@@ -168,7 +164,7 @@ def _blank_facts(select: Select, iri: str) -> dict[str, tuple[Fact, ...]]:
 
 def _sentences_of(select: Select, iri: str) -> dict[str, set[str]]:
     """For the resource and each node next to it: the sentences it is ``statedIn``."""
-    rows = _select(select, f"""SELECT DISTINCT ?n ?sentence WHERE {{
+    rows = select(f"""SELECT DISTINCT ?n ?sentence WHERE {{
         {{ BIND({iri_ref(iri)} AS ?n) GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
         UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
         UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} GRAPH ?g {{ ?n <{_STATED_IN}> ?sentence }} }}
@@ -182,7 +178,7 @@ def _sentences_of(select: Select, iri: str) -> dict[str, set[str]]:
 def _bridging_sentences(select: Select, iri: str) -> dict[str, set[str]]:
     """For each node an asserted fact of ``iri`` points at: the sentences of a fact object
     that links both (the border behind ``sharesBorderWith``)."""
-    rows = _select(select, f"""SELECT DISTINCT ?o ?sentence WHERE {{
+    rows = select(f"""SELECT DISTINCT ?o ?sentence WHERE {{
         GRAPH ?g1 {{ {iri_ref(iri)} ?p ?o }} FILTER(isIRI(?o) && ?g1 != <{_INFERRED}>)
         GRAPH ?g2 {{ ?n ?x {iri_ref(iri)} }} GRAPH ?g3 {{ ?n ?y ?o }}
         GRAPH ?g4 {{ ?n <{_STATED_IN}> ?sentence }}
@@ -197,7 +193,7 @@ def _contributions(select: Select, graphs: set[str]) -> dict[str, Contribution]:
     if not graphs:
         return {}
     values = " ".join(f"<{g}>" for g in sorted(graphs))
-    rows = _select(select, f"""SELECT ?graph
+    rows = select(f"""SELECT ?graph
         (GROUP_CONCAT(DISTINCT STR(?who); separator=" ") AS ?contributors)
         (MIN(STR(?c)) AS ?created) (MAX(STR(?m)) AS ?modified) WHERE {{
         VALUES ?graph {{ {values} }}
@@ -212,7 +208,7 @@ def _contributions(select: Select, graphs: set[str]) -> dict[str, Contribution]:
 def _cited_sources(select: Select, iri: str) -> dict[tuple[str, str], set[str]]:
     """(node, contributed graph) -> the dcterms:source it gives there, for ``iri`` and the
     nodes next to it."""
-    rows = _select(select, f"""SELECT DISTINCT ?n ?g ?source WHERE {{
+    rows = select(f"""SELECT DISTINCT ?n ?g ?source WHERE {{
         {{ BIND({iri_ref(iri)} AS ?n) }} UNION {{ GRAPH ?g1 {{ {iri_ref(iri)} ?p ?n }} }}
         UNION {{ GRAPH ?g1 {{ ?n ?p {iri_ref(iri)} }} }}
         GRAPH ?g {{ ?n <{_SOURCE}> ?source }}
@@ -228,7 +224,7 @@ def _sentence_details(select: Select, iris: set[str]) -> dict[str, Sentence]:
     if not iris:
         return {}
     values = " ".join(iri_ref(i) for i in sorted(iris))
-    rows = _select(select, f"""SELECT ?s (SAMPLE(?t) AS ?text) (SAMPLE(?tr) AS ?translation)
+    rows = select(f"""SELECT ?s (SAMPLE(?t) AS ?text) (SAMPLE(?tr) AS ?translation)
         (MIN(?sl) AS ?start) (MAX(?el) AS ?end) WHERE {{
         VALUES ?s {{ {values} }}
         OPTIONAL {{ GRAPH ?g1 {{ ?s <{CAO.text}> ?t }} }}
@@ -250,7 +246,7 @@ def _sentence_details(select: Select, iris: set[str]) -> dict[str, Sentence]:
 
 def curator_notes(select: Select) -> list[Note]:
     """Every curator note with what it concerns; there are few, so all are read."""
-    rows = _select(select, f"""SELECT ?note ?text
+    rows = select(f"""SELECT ?note ?text
         (GROUP_CONCAT(DISTINCT STR(?s); separator=" ") AS ?sentences)
         (GROUP_CONCAT(DISTINCT STR(?r); separator=" ") AS ?records) WHERE {{
         GRAPH ?g {{ ?note a <{CAO.CuratorNote}> }}
@@ -264,7 +260,7 @@ def curator_notes(select: Select) -> list[Note]:
 
 
 def _notes_attached(select: Select, iri: str) -> set[str]:
-    rows = _select(select, f"""SELECT DISTINCT ?note WHERE {{
+    rows = select(f"""SELECT DISTINCT ?note WHERE {{
         {{ GRAPH ?g {{ ?note <{CAO.about}> {iri_ref(iri)} }} }}
         UNION {{ GRAPH ?g {{ {iri_ref(iri)} <{CAO.curatorNote}> ?note }} }}
         GRAPH ?g2 {{ ?note a <{CAO.CuratorNote}> }} }}""")
@@ -273,10 +269,10 @@ def _notes_attached(select: Select, iri: str) -> set[str]:
 
 def describe(select: Select, iri: str) -> Description:
     """Everything the page of ``iri`` shows; see the module docstring for the rules."""
-    out_rows = _select(select, f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {iri_ref(iri)} ?p ?o }} }} "
+    out_rows = select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {iri_ref(iri)} ?p ?o }} }} "
                               f"LIMIT {_ROW_LIMIT}")
     outgoing = _facts_by_graph(out_rows, lambda r: (r["p"].value, _value(r["o"])))
-    in_rows = _select(select, f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri_ref(iri)} }} }} "
+    in_rows = select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri_ref(iri)} }} }} "
                              f"LIMIT {_ROW_LIMIT}")
     incoming = _facts_by_graph(in_rows, lambda r: (r["p"].value, _value(r["s"])))
     result = Description(iri, exists=bool(outgoing or incoming))
@@ -349,7 +345,7 @@ def _records_in(result: Description) -> list[str]:
 
 
 def _sentence_set(select: Select, iri: str) -> set[str]:
-    rows = _select(select, f"""SELECT ?s WHERE {{ BIND({iri_ref(iri)} AS ?s)
+    rows = select(f"""SELECT ?s WHERE {{ BIND({iri_ref(iri)} AS ?s)
         GRAPH ?g {{ ?s a <{CAO.Sentence}> }} }}""")
     return {row["s"].value for row in rows}
 
