@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caonto import sandbox
-from caonto.engine.guard import check_remote_references
+from caonto.engine.guard import Reading, check_remote_references, read
 from caonto.engine.interface import QueryError, QueryRefused, QuerySyntaxError
 from caonto.engine.pool import QueryEngine
 from tests.conftest import REPOSITORY
@@ -83,6 +83,11 @@ def test_what_the_parser_cannot_read_is_refused():
         check_remote_references("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o }")
     with pytest.raises(QuerySyntaxError, match="nested too deeply"):
         check_remote_references("ASK " + "{" * 6000 + "}" * 6000)
+
+
+@pytest.mark.parametrize("text", ["INSERT DATA { <a:b> <a:c> <a:d> } ;", "PREFIX ex: <http://x/>", ""])
+def test_an_update_may_end_with_a_prologue_and_no_operation(text):
+    assert read(text, "update") == Reading(names_dataset=False)
 
 
 # ---- the property: generated texts never reach the canary -----------------------------------
