@@ -3,14 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser virtuoso wrk bench bench-scale
-# Mutation testing (mutmut) of the modules that guard data and safety, against their fast
-# tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
-mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
-	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
-	rm -rf mutants
-	$(BIN)/mutmut run --max-children 2
-	$(BIN)/mutmut results
+.PHONY: help install serve test browser virtuoso wrk bench bench-scale mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
