@@ -47,6 +47,11 @@ def test_negotiate(accept, kind, expected):
     assert (chosen.name if chosen else None) == expected
 
 
+def test_a_wildcard_picks_the_declared_default_whatever_the_registry_order(monkeypatch):
+    monkeypatch.setitem(fmt.DEFAULT, fmt.SOLUTIONS, fmt.BY_NAME["csv"])
+    assert negotiate("*/*", fmt.SOLUTIONS).name == "csv"
+
+
 def test_an_absent_accept_header_accepts_anything():
     assert parse_accept(None) == [("*/*", 1.0)]
 

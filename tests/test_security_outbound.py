@@ -179,12 +179,16 @@ DEEP = "ASK " + "{" * 60 + "}" * 60  # too deep for the default limit, not for t
 def test_the_parse_thread_reads_what_the_calling_thread_cannot(recursion_limit_restored):
     with pytest.raises(QuerySyntaxError, match="nested too deeply"):
         read(DEEP)
-    assert parse_in_deep_thread(read, DEEP, kind="query") == Reading(names_dataset=False)
+    assert parse_in_deep_thread(read, DEEP) == Reading(names_dataset=False)
 
 
 def test_the_parse_thread_hands_its_error_to_the_caller(recursion_limit_restored):
-    with pytest.raises(QueryRefused, match="^SERVICE <http://x/> refused"):
-        parse_in_deep_thread(read, "SELECT * { SERVICE <http://x/> {} }")
+    with pytest.raises(QueryRefused, match="^LOAD <http://x/> refused"):
+        parse_in_deep_thread(read, "LOAD <http://x/>", kind="update")
+
+
+def test_the_parse_thread_is_named_for_crash_dumps(recursion_limit_restored):
+    assert parse_in_deep_thread(lambda: threading.current_thread().name) == "caonto-parse"
 
 
 def test_the_parse_thread_leaves_other_threads_the_default_stack(recursion_limit_restored):
