@@ -45,6 +45,9 @@ virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian
 mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
 	rm -rf mutants
+	# mutants/src must exist before mutmut starts: Python remembers a sys.path directory that
+	# was missing when first searched, and the forked test runs would import the venv's caonto
+	mkdir -p mutants/src
 	# tests that start a server subprocess: it imports the same (mutated) tree, not the venv's install
 	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
