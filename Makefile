@@ -3,14 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install serve test browser virtuoso wrk bench bench-scale
-# Mutation testing (mutmut) of the modules that guard data and safety, against their fast
-# tests; the mutated copy lives in mutants/. Not part of `make test`: about 10 min on 2 cores.
-mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
-	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
-	rm -rf mutants
-	$(BIN)/mutmut run --max-children 2
-	$(BIN)/mutmut results
+.PHONY: help install serve test browser virtuoso wrk bench bench-scale mutate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +45,9 @@ virtuoso: ## install Virtuoso Open-Source 7 for the external-store tests (Debian
 mutate: install $(VENV)/.installed-test ## mutation testing of auth, gateway, journal, guard, negotiation, inference filter
 	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
 	rm -rf mutants
+	# mutants/src must exist before mutmut starts: Python remembers a sys.path directory that
+	# was missing when first searched, and the forked test runs would import the venv's caonto
+	mkdir -p mutants/src
 	# tests that start a server subprocess: it imports the same (mutated) tree, not the venv's install
 	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results

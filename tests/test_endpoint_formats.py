@@ -8,7 +8,7 @@ import pytest
 from caonto import formats as fmt
 from caonto.engine.pool import QueryEngine
 from caonto.engine.results import TRUNCATION_DOC, capped_solutions, write_boolean
-from caonto.web.negotiation import negotiate
+from caonto.web.negotiation import MAX_ACCEPT_BYTES, MAX_ACCEPT_RANGES, AcceptTooLarge, negotiate, parse_accept
 
 
 @pytest.mark.parametrize("accept,kind,expected", [
@@ -27,10 +27,50 @@ from caonto.web.negotiation import negotiate
     ("text/*;q=0, application/sparql-results+xml;q=0.1", fmt.SOLUTIONS, "xml"),
     ("application/n-quads;q=0.9, application/trig", fmt.GRAPH, "trig"),
     ("text/turtle;q=bogus, application/rdf+xml;q=0.5", fmt.GRAPH, "rdfxml"),
+    ("*/*, text/csv", fmt.SOLUTIONS, "csv"),  # of equal q, an explicit type first,
+    ("application/*, text/csv", fmt.SOLUTIONS, "csv"),
+    ("*/*, text/*", fmt.SOLUTIONS, "csv"),  # then a type range, then */*,
+    ("text/csv, application/sparql-results+xml", fmt.SOLUTIONS, "csv"),  # then the client's order
+    ("text/csv;q=1, application/sparql-results+xml", fmt.SOLUTIONS, "csv"),  # no q is q=1
+    ("image/png,text/csv", fmt.SOLUTIONS, "csv"),
+    (", text/csv", fmt.SOLUTIONS, "csv"),  # empty list elements are skipped
+    ("tex/*", fmt.SOLUTIONS, None),  # a type range covers one whole top-level type
+    ("application/sparql-results+json;q=0, */*", fmt.SOLUTIONS, "xml"),  # a refused default
+    ("text/csv;q=0.001", fmt.SOLUTIONS, "csv"),  # a qvalue has at most three decimals;
+    ("text/csv;q=0.0001", fmt.SOLUTIONS, None),  # anything else counts as 0
+    ("text/csv;q=1=0, application/sparql-results+xml;q=0.5", fmt.SOLUTIONS, "xml"),
+    ("text/csv;q=nan, application/sparql-results+xml;q=0.5", fmt.SOLUTIONS, "xml"),
+    ("text/csv, application/sparql-results+xml;q=1.5", fmt.SOLUTIONS, "csv"),  # above 1 is 1
 ])
 def test_negotiate(accept, kind, expected):
     chosen = negotiate(accept, kind)
     assert (chosen.name if chosen else None) == expected
+
+
+def test_a_wildcard_picks_the_declared_default_whatever_the_registry_order(monkeypatch):
+    monkeypatch.setitem(fmt.DEFAULT, fmt.SOLUTIONS, fmt.BY_NAME["csv"])
+    assert negotiate("*/*", fmt.SOLUTIONS).name == "csv"
+
+
+def test_an_absent_accept_header_accepts_anything():
+    assert parse_accept(None) == [("*/*", 1.0)]
+
+
+AT_THE_BYTE_LIMIT = "text/csv" + " " * (MAX_ACCEPT_BYTES - len("text/csv"))
+AT_THE_RANGE_LIMIT = ",".join(["text/csv"] * MAX_ACCEPT_RANGES)
+
+
+@pytest.mark.parametrize("header", [AT_THE_BYTE_LIMIT, AT_THE_RANGE_LIMIT])
+def test_an_accept_header_at_the_limits_is_read(header):
+    assert negotiate(header, fmt.SOLUTIONS).name == "csv"
+
+
+@pytest.mark.parametrize("header", [AT_THE_BYTE_LIMIT + " ", AT_THE_RANGE_LIMIT + ",text/csv"])
+def test_an_accept_header_past_the_limits_is_refused_naming_them(header):
+    with pytest.raises(AcceptTooLarge) as error:
+        parse_accept(header)
+    assert str(error.value) == (f"the Accept header may have at most {MAX_ACCEPT_RANGES} media "
+                                f"ranges in {MAX_ACCEPT_BYTES} bytes")
 
 
 @pytest.mark.parametrize("value,kind,expected", [

@@ -3,8 +3,10 @@ real parse, and the processes that evaluate queries or parse contributed RDF hav
 network at all. A canary listener on 127.0.0.1 records any connection."""
 
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -13,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caonto import sandbox
-from caonto.engine.guard import check_remote_references
+from caonto.engine.guard import LOCAL_GRAPH_PREFIX, Reading, check_remote_references, parse_in_deep_thread, read
 from caonto.engine.interface import QueryError, QueryRefused, QuerySyntaxError
 from caonto.engine.pool import QueryEngine
 from tests.conftest import REPOSITORY
@@ -83,6 +85,116 @@ def test_what_the_parser_cannot_read_is_refused():
         check_remote_references("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o }")
     with pytest.raises(QuerySyntaxError, match="nested too deeply"):
         check_remote_references("ASK " + "{" * 6000 + "}" * 6000)
+
+
+NOT_READ = "refused: this endpoint does not read remote or file resources"
+LOCAL_ONLY = f" (it may name the local graphs under {LOCAL_GRAPH_PREFIX})"
+REMEDY = "; the operator can allow IRIs with CAONTO_SERVICE_ALLOWLIST"
+
+
+@pytest.mark.parametrize("kind, text, message", [
+    ("query", "SELECT * { SERVICE <http://x/s> {} }", f"SERVICE <http://x/s> {NOT_READ}{REMEDY}"),
+    ("query", "SELECT * { SERVICE ?s {} }", f"SERVICE a variable {NOT_READ}{REMEDY}"),
+    ("update", "LOAD <file:///etc/passwd>", f"LOAD <file:///etc/passwd> {NOT_READ}{REMEDY}"),
+    ("query", "SELECT * FROM <http://x/g> {}", f"FROM <http://x/g> {NOT_READ}{LOCAL_ONLY}{REMEDY}"),
+    ("query", "SELECT * FROM NAMED <http://x/g> {}", f"FROM <http://x/g> {NOT_READ}{LOCAL_ONLY}{REMEDY}"),
+    ("update", "DELETE { ?s ?p ?o } USING <http://x/g> WHERE { ?s ?p ?o }",
+     f"USING <http://x/g> {NOT_READ}{LOCAL_ONLY}{REMEDY}"),
+])
+def test_a_refusal_names_the_keyword_the_target_and_the_setting(kind, text, message):
+    with pytest.raises(QueryRefused) as refusal:
+        check_remote_references(text, kind=kind)
+    assert str(refusal.value) == message
+
+
+@pytest.mark.parametrize("kind, text, names_dataset", [
+    ("query", "SELECT * { ?s ?p ?o }", False),
+    ("query", f"SELECT * FROM <{LOCAL_GRAPH_PREFIX}essay> {{ ?s ?p ?o }}", True),
+    ("query", f"SELECT * FROM NAMED <{LOCAL_GRAPH_PREFIX}essay> {{ ?s ?p ?o }}", True),
+    ("update", f"DELETE {{ ?s ?p ?o }} USING <{LOCAL_GRAPH_PREFIX}essay> WHERE {{ ?s ?p ?o }}", True),
+])
+def test_the_reading_says_whether_the_text_names_its_own_dataset(kind, text, names_dataset):
+    assert read(text, kind) == Reading(names_dataset)
+
+
+def test_a_relative_iri_is_resolved_against_the_endpoints_base():
+    check_remote_references("SELECT * { SERVICE <sparql> {} }", frozenset({"http://x/sparql"}),
+                            base_iri="http://x/")
+
+
+def test_predeclared_prefixes_may_name_the_local_graphs():
+    assert read("SELECT * FROM caog:essay { ?s ?p ?o }",
+                prefixes={"caog": LOCAL_GRAPH_PREFIX}) == Reading(names_dataset=True)
+
+
+def test_an_updates_prefixes_hold_for_its_later_operations():
+    with pytest.raises(QueryRefused, match="^LOAD <http://x/y> refused"):
+        check_remote_references("PREFIX ex: <http://x/> INSERT DATA { <a:b> <a:c> <a:d> } ; LOAD ex:y",
+                                kind="update")
+
+
+@pytest.mark.parametrize("text", ["INSERT DATA { <a:b> <a:c> <a:d> } ;", "PREFIX ex: <http://x/>", ""])
+def test_an_update_may_end_with_a_prologue_and_no_operation(text):
+    assert read(text, "update") == Reading(names_dataset=False)
+
+
+UNREADABLE = ("(caonto reads every query with rdflib's SPARQL 1.1 parser before it runs; "
+              "what that parser cannot read is refused)")
+
+
+def test_an_unreadable_text_is_refused_with_its_line_and_the_reason():
+    with pytest.raises(QuerySyntaxError) as error:
+        check_remote_references("SELECT *\nWHERE { ?s ?p }")
+    assert re.fullmatch(rf"error at 2:\d+: .+ {re.escape(UNREADABLE)}", str(error.value))
+
+
+def test_a_text_nested_too_deeply_is_refused_with_the_remedy():
+    with pytest.raises(QuerySyntaxError) as error:
+        check_remote_references("ASK " + "{" * 6000 + "}" * 6000)
+    assert str(error.value) == ("the query is nested too deeply (or has too many triple patterns "
+                                "in one block) to be checked; simplify it")
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("SELECT * { SERVICE ex:y {} }", "Unknown namespace prefix : ex"),  # while resolving a target
+    ("BASE <http://[x/> PREFIX ex: <y> SELECT * {}", "Invalid IPv6 URL"),  # while reading the prologue
+])
+def test_an_iri_that_cannot_be_resolved_is_a_syntax_error(text, reason):
+    with pytest.raises(QuerySyntaxError) as error:
+        check_remote_references(text)
+    assert str(error.value) == f"error at 1:1: {reason}"
+
+
+@pytest.fixture
+def recursion_limit_restored():
+    """parse_in_deep_thread raises the process's limit (meant for worker processes)."""
+    limit = sys.getrecursionlimit()
+    yield
+    sys.setrecursionlimit(limit)
+
+
+DEEP = "ASK " + "{" * 60 + "}" * 60  # too deep for the default limit, not for the parse thread
+
+
+def test_the_parse_thread_reads_what_the_calling_thread_cannot(recursion_limit_restored):
+    with pytest.raises(QuerySyntaxError, match="nested too deeply"):
+        read(DEEP)
+    assert parse_in_deep_thread(read, DEEP) == Reading(names_dataset=False)
+
+
+def test_the_parse_thread_hands_its_error_to_the_caller(recursion_limit_restored):
+    with pytest.raises(QueryRefused, match="^LOAD <http://x/> refused"):
+        parse_in_deep_thread(read, "LOAD <http://x/>", kind="update")
+
+
+def test_the_parse_thread_is_named_for_crash_dumps(recursion_limit_restored):
+    assert parse_in_deep_thread(lambda: threading.current_thread().name) == "caonto-parse"
+
+
+def test_the_parse_thread_leaves_other_threads_the_default_stack(recursion_limit_restored):
+    before = threading.stack_size()
+    parse_in_deep_thread(read, "ASK {}")
+    assert threading.stack_size() == before
 
 
 # ---- the property: generated texts never reach the canary -----------------------------------

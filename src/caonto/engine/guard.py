@@ -115,8 +115,13 @@ def parse_in_deep_thread(function, *args, **kwargs):
 
 
 def _parts(tree, kind: str) -> tuple[list, list]:
+    """The prologues and the operations they precede, in pairs."""
     if kind == "update":
-        return list(tree.get("prologue") or []), list(tree.get("request") or [])
+        # CompValue.get answers the key itself for a missing key: test membership. An
+        # update may end with a prologue and no operation ("... ;", or only PREFIX lines).
+        requests = list(tree["request"]) if "request" in tree else []
+        prologues = list(tree["prologue"]) if "prologue" in tree else []
+        return prologues[:len(requests)], requests
     return [tree[0]], [tree[1]]
 
 

@@ -80,7 +80,7 @@ def negotiate(accept: str | None, kind: str) -> Format | None:
     for media_range, quality in ranges:
         if quality <= 0:
             continue
-        if media_range == "*/*" or media_range.endswith("/*"):
+        if media_range.endswith("/*"):  # */* too
             default = DEFAULT[kind]
             if _matches(media_range, default.media_type) and default.media_type not in refused:
                 return default
