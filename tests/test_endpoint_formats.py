@@ -8,7 +8,8 @@ import pytest
 from caonto import formats as fmt
 from caonto.engine.pool import QueryEngine
 from caonto.engine.results import TRUNCATION_DOC, capped_solutions, write_boolean
-from caonto.web.negotiation import negotiate
+from caonto.web import negotiation
+from caonto.web.negotiation import AcceptTooLarge, negotiate
 
 
 @pytest.mark.parametrize("accept,kind,expected", [
@@ -31,6 +32,17 @@ from caonto.web.negotiation import negotiate
 def test_negotiate(accept, kind, expected):
     chosen = negotiate(accept, kind)
     assert (chosen.name if chosen else None) == expected
+
+
+def test_negotiation_keeps_a_bounded_number_of_headers_and_checks_each_first():
+    for i in range(3 * negotiation.NEGOTIATED_HEADERS):  # each client its own header
+        assert negotiate(f"text/csv;q=0.{i % 9 + 1}, application/x-{i}", fmt.SOLUTIONS).name \
+            == "csv"
+    assert negotiation._negotiate.cache_info().currsize <= negotiation.NEGOTIATED_HEADERS
+    oversized = ", ".join(["text/csv"] * (negotiation.MAX_ACCEPT_RANGES + 1))
+    for _ in range(2):  # refused every time, never answered from what was kept
+        with pytest.raises(AcceptTooLarge):
+            negotiate(oversized, fmt.SOLUTIONS)
 
 
 @pytest.mark.parametrize("value,kind,expected", [

@@ -398,6 +398,13 @@ def test_parameters_that_are_not_utf8_are_400_as_bodies_are(endpoint_url):
     status, _, body = call(endpoint_url + "sparql", "POST", b'SELECT ("\xff\xfe" AS ?x) {}',
                            {"Content-Type": "application/sparql-query"})
     assert status == 400 and b"not UTF-8" in body
+    # a character cut in two by a separator is not UTF-8 in either parameter
+    split = "query=" + urllib.parse.quote("ASK {}") + "%D2&inference=%9Btrue"
+    status, _, body = call(endpoint_url + "sparql?" + split)
+    assert status == 400 and b"not UTF-8" in body
+    whole = "query=" + urllib.parse.quote('SELECT ("Қазақстан" AS ?x) WHERE {}')
+    status, _, body = call(endpoint_url + "sparql?" + whole, headers={"Accept": "text/csv"})
+    assert status == 200 and "Қазақстан".encode() in body
     fine = "query=" + urllib.parse.quote('SELECT ("Қазақстан" AS ?x) WHERE {}')
     status, _, body = call(endpoint_url + "sparql?" + fine,
                            headers={"Accept": "application/sparql-results+json"})
