@@ -152,3 +152,18 @@ def test_a_build_dump_replaced_since_is_not_served_as_ours(tmp_path):
     path, digest = served.ready("trig")
     assert b"urn:a" in path.read_bytes()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+def test_a_dump_that_could_not_be_written_is_not_promised(tmp_path, monkeypatch, spy,
+                                                          endpoint_dataset):
+    monkeypatch.setattr(dumps.Dumps, "start", lambda self: None)
+    settings = {**endpoint_settings(endpoint_dataset), "CAONTO_BUILD_DIR": str(tmp_path)}
+    app, client, served = _app(settings)
+    try:
+        served.dumps._write_missing()  # the spy refuses: both writes fail
+        assert sorted(served.dumps.failures) == ["trig", "ttl"]
+        response = client.get(f"/dumps/caonto-{served.dataset.version}.ttl")
+        assert response.status_code == 503 and "Retry-After" not in response.headers
+        assert "being written" not in client.get("/dumps/").data.decode()
+    finally:
+        _close(app)

@@ -95,8 +95,13 @@ class Dumps:
             return self._ready.get(extension)
 
     def missing(self) -> list[str]:
+        """The dumps not written yet (those that failed included)."""
         with self._lock:
             return [extension for extension in FORMATS if extension not in self._ready]
+
+    def pending(self) -> list[str]:
+        """The dumps still being written: missing, and not failed."""
+        return [extension for extension in self.missing() if extension not in self.failures]
 
     def start(self) -> threading.Thread | None:
         """Write the missing dumps in a daemon thread (None when nothing is missing)."""

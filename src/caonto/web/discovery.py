@@ -110,7 +110,7 @@ def dumps_index() -> Response:
     root = site_root()
     lines = [f"{root}dumps/{_dump_name(ext)}  sha256 {digest}  ({what})"
              for ext, what, _, digest in ready_dumps()]
-    pending = [_dump_name(ext) for ext in state().dumps.missing()]
+    pending = [_dump_name(ext) for ext in state().dumps.pending()]
     if pending:
         lines.append(f"(being written, listed once ready: {', '.join(pending)})")
     return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
@@ -126,6 +126,8 @@ def dump(name: str) -> Response:
     if extension not in DUMP_KINDS:
         abort(404, description=f"no dump named {name}; see /dumps/ for the current ones")
     found = state().dumps.ready(extension)
+    if found is None and extension in state().dumps.failures:  # the server's log says why
+        raise ApiError(503, f"the dump {_dump_name(extension)} could not be written")
     if found is None:
         raise ApiError(503, f"the dump {_dump_name(extension)} is being written; try again "
                             "shortly", headers={"Retry-After": "10"})
