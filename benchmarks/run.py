@@ -2,6 +2,8 @@
 
     python -m benchmarks.run            # the essay + synthetic 200k (about 30 min on 2 CPUs)
     python -m benchmarks.run --quick    # the essay + synthetic 20k, short runs (a smoke run)
+    python -m benchmarks.run --datasets essay --servers caonto,floor --writes 0 \
+        --out /tmp/partial.md           # a part of it (written elsewhere than results.md)
 
 For each dataset these servers are started on loopback and driven with the same GET
 queries: ``caonto serve`` without its answer cache (every request evaluated) and with it;
@@ -423,8 +425,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=40, help="writes of each kind, essay")
     parser.add_argument("--writes-large", type=int, default=15,
                         help="writes of each kind on the synthetic graph")
+    parser.add_argument("--datasets", nargs="+", choices=("essay", "synthetic"),
+                        default=["essay", "synthetic"], help="which datasets to run")
+    parser.add_argument("--servers", type=_server_names, default=list(SERVERS),
+                        help="comma-separated servers to drive (default: all): "
+                             + ",".join(SERVERS))
     parser.add_argument("--out", type=Path, default=REPOSITORY / "benchmarks" / "results.md")
     args = parser.parse_args(argv)
+    args.command = " ".join(["python -m benchmarks.run", *(argv if argv is not None
+                                                            else sys.argv[1:])])
     if args.quick:
         args.triples, args.seconds, args.requests = 20_000, 2.0, 500
         args.writes = args.writes_large = 5
@@ -432,27 +441,36 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_description()
     workdir = Path(tempfile.mkdtemp(prefix="caonto-bench-"))
     datasets = []
-    essay = essay_dataset()
+    essay = essay_dataset() if "essay" in args.datasets else None
     if essay:
         datasets.append(("essay", *essay, "https://w3id.org/caonto/id/kazakhstan",
                          "https://w3id.org/caonto/id/sco", args.writes))
-    path, entity = synthetic_dataset(args.triples, workdir)
-    datasets.append((f"synthetic {args.triples // 1000}k", path, entity,
-                     "https://w3id.org/caonto/id/state-0-1",
-                     "https://w3id.org/caonto/id/org-0-0", args.writes_large))
+    if "synthetic" in args.datasets:
+        path, entity = synthetic_dataset(args.triples, workdir)
+        datasets.append((f"synthetic {args.triples // 1000}k", path, entity,
+                         "https://w3id.org/caonto/id/state-0-1",
+                         "https://w3id.org/caonto/id/org-0-0", args.writes_large))
+    wanted = set(args.servers)
+    starters = {"caonto": lambda path: start_caonto(path, args.threads, args.processes, 0),
+                "caonto-cached": lambda path: start_caonto(path, args.threads,
+                                                           args.processes, 32),
+                "floor": lambda path: start_floor(path, args.threads),
+                "oxigraph-memory": start_oxigraph_memory,
+                "oxigraph": lambda path: start_oxigraph(path, workdir)}
     results: dict = {"rows": [], "memory": [], "writes": [], "virtuoso": None,
                      "answers": {}, "machine": machine, "client": client_name()}
     try:
         for label, path, entity, member, organization, writes in datasets:
             triples = sum(1 for _ in open(path, "rb"))
             print(f"== {label}: {triples} triples", flush=True)
-            servers = [start_caonto(path, args.threads, args.processes, 0),
-                       start_caonto(path, args.threads, args.processes, 32),
-                       start_floor(path, args.threads),
-                       start_oxigraph_memory(path), start_oxigraph(path, workdir)]
+            servers = []
             virtuoso = None
             try:
-                if label != "essay":
+                for name, start in starters.items():
+                    if name in wanted:
+                        servers.append(start(path))
+                reference = next((s for s in servers if s.name == "floor"), servers[0])
+                if label != "essay" and wanted & {"virtuoso", "caonto-virtuoso"}:
                     virtuoso = VirtuosoServer(path, workdir, buffers=100_000
                                               if triples > 100_000 else 20_000)
                     servers.append(virtuoso)
@@ -465,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "started_s": virtuoso.instance.started_s}
                 for name, template in QUERIES.items():
                     query = template.replace("{entity}", entity)
-                    results["answers"][(label, name)] = answer_rows(servers[2].url, query)
+                    results["answers"][(label, name)] = answer_rows(reference.url, query)
                     for concurrency in args.concurrency:
                         cells = {}
                         for server in servers:
@@ -478,9 +496,10 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 for server in servers:
                     server.stop()
-            results["writes"].append((label, triples,
-                                      measure_writes(path, member, organization, writes,
-                                                     workdir)))
+            if writes > 0:
+                results["writes"].append((label, triples,
+                                          measure_writes(path, member, organization, writes,
+                                                         workdir)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["machine"]["load_end"] = os.getloadavg()
@@ -488,6 +507,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + report)
     args.out.write_text(report, encoding="utf-8")
     return 0
+
+
+def _server_names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SERVERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown server(s) {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {','.join(SERVERS)}")
+    return names
 
 
 def machine_description() -> dict:
@@ -530,7 +558,7 @@ def _load(values) -> str:
 
 def _report(results: dict, args) -> str:
     m = results["machine"]
-    command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
+    command = args.command
     lines = [
         "# Endpoint benchmark: caonto, a bare Flask floor, Oxigraph and Virtuoso", "",
         f"Generated by `{command}` (`make bench`); every figure, table and note below is "
@@ -616,13 +644,14 @@ def _floor_summary(rows, answers: dict) -> list[str]:
               if cells["floor"]["qps"] and "caonto-cached" in cells]
     names = sorted({f"{label} {name}" for label, name, *_ in cheap})
     verdict = "met" if min(ratios) >= 0.9 else "not met"
+    with_cache = (f"; with caonto's answer cache: min {min(cached):.2f}, "
+                  f"median {statistics.median(cached):.2f}") if cached else ""
     return ["", "### caonto against the Flask floor, cheap queries", "",
             f"Cheap queries — an answer of at most {CHEAP_ROWS} rows that the floor computes "
             f"for one client in under {CHEAP_MS:g} ms (p50): {', '.join(names)}. "
             "caonto / floor q/s over those rows, every concurrency: "
             f"min {min(ratios):.2f}, median {statistics.median(ratios):.2f}, "
-            f"max {max(ratios):.2f} (target ≥ 0.90: {verdict}); with caonto's answer cache: "
-            f"min {min(cached):.2f}, median {statistics.median(cached):.2f}."]
+            f"max {max(ratios):.2f} (target ≥ 0.90: {verdict}){with_cache}."]
 
 
 def rows_floor_p50(rows, label: str, name: str) -> float:

@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("caonto.resources", "caonto.rdf_io", "caonto.sandbox"),
     ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.vocabulary",
      "caonto.diagnosis", "caonto.pipeline", "caonto.incremental", "caonto.build",
-     "caonto.synthetic"),
+     "caonto.dumps", "caonto.synthetic"),
     ("caonto.engine",),
     ("caonto.contrib", "caonto.publish"),
     ("caonto.web",),

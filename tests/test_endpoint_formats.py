@@ -8,6 +8,7 @@ import pytest
 from caonto import formats as fmt
 from caonto.engine.pool import QueryEngine
 from caonto.engine.results import TRUNCATION_DOC, capped_solutions, write_boolean
+from caonto.web import negotiation
 from caonto.web.negotiation import MAX_ACCEPT_BYTES, MAX_ACCEPT_RANGES, AcceptTooLarge, negotiate, parse_accept
 
 
@@ -49,7 +50,9 @@ def test_negotiate(accept, kind, expected):
 
 def test_a_wildcard_picks_the_declared_default_whatever_the_registry_order(monkeypatch):
     monkeypatch.setitem(fmt.DEFAULT, fmt.SOLUTIONS, fmt.BY_NAME["csv"])
+    negotiation._negotiate.cache_clear()  # verdicts kept from other tests used the real default
     assert negotiate("*/*", fmt.SOLUTIONS).name == "csv"
+    negotiation._negotiate.cache_clear()
 
 
 def test_an_absent_accept_header_accepts_anything():
@@ -71,6 +74,17 @@ def test_an_accept_header_past_the_limits_is_refused_naming_them(header):
         parse_accept(header)
     assert str(error.value) == (f"the Accept header may have at most {MAX_ACCEPT_RANGES} media "
                                 f"ranges in {MAX_ACCEPT_BYTES} bytes")
+
+
+def test_negotiation_keeps_a_bounded_number_of_headers_and_checks_each_first():
+    for i in range(3 * negotiation.NEGOTIATED_HEADERS):  # each client its own header
+        assert negotiate(f"text/csv;q=0.{i % 9 + 1}, application/x-{i}", fmt.SOLUTIONS).name \
+            == "csv"
+    assert negotiation._negotiate.cache_info().currsize <= negotiation.NEGOTIATED_HEADERS
+    oversized = ", ".join(["text/csv"] * (negotiation.MAX_ACCEPT_RANGES + 1))
+    for _ in range(2):  # refused every time, never answered from what was kept
+        with pytest.raises(AcceptTooLarge):
+            negotiate(oversized, fmt.SOLUTIONS)
 
 
 @pytest.mark.parametrize("value,kind,expected", [

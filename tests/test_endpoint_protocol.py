@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -291,7 +292,16 @@ def test_service_description_by_accept(endpoint_url):
     assert len(_graph(body, ox.RdfFormat.RDF_XML)) == len(store)
 
 
+def wait_for_dumps(endpoint_url: str, limit: float = 120) -> None:
+    """Until the server lists every dump (they are written in the background at start)."""
+    deadline = time.monotonic() + limit
+    while b"being written" in call(endpoint_url + "dumps/")[2]:
+        assert time.monotonic() < deadline, "the dumps were not written in time"
+        time.sleep(0.2)
+
+
 def test_void_links_versioned_dumps_whose_checksums_hold(endpoint_url):
+    wait_for_dumps(endpoint_url)
     status, _, body = call(endpoint_url + "void", headers={"Accept": "text/turtle"})
     assert status == 200
     store = _graph(body)
@@ -321,6 +331,7 @@ def test_dump_of_another_version_is_404(endpoint_url):
 
 
 def test_trig_dump_holds_the_named_graphs(endpoint_url):
+    wait_for_dumps(endpoint_url)
     _, headers, payload = call(endpoint_url + "dumps/caonto-9.9.9.trig")
     assert headers["content-type"].startswith("application/trig")
     graphs = {q.graph_name.value for q in ox.parse(payload, format=ox.RdfFormat.TRIG)}
@@ -387,6 +398,13 @@ def test_parameters_that_are_not_utf8_are_400_as_bodies_are(endpoint_url):
     status, _, body = call(endpoint_url + "sparql", "POST", b'SELECT ("\xff\xfe" AS ?x) {}',
                            {"Content-Type": "application/sparql-query"})
     assert status == 400 and b"not UTF-8" in body
+    # a character cut in two by a separator is not UTF-8 in either parameter
+    split = "query=" + urllib.parse.quote("ASK {}") + "%D2&inference=%9Btrue"
+    status, _, body = call(endpoint_url + "sparql?" + split)
+    assert status == 400 and b"not UTF-8" in body
+    whole = "query=" + urllib.parse.quote('SELECT ("Қазақстан" AS ?x) WHERE {}')
+    status, _, body = call(endpoint_url + "sparql?" + whole, headers={"Accept": "text/csv"})
+    assert status == 200 and "Қазақстан".encode() in body
     fine = "query=" + urllib.parse.quote('SELECT ("Қазақстан" AS ?x) WHERE {}')
     status, _, body = call(endpoint_url + "sparql?" + fine,
                            headers={"Accept": "application/sparql-results+json"})

@@ -4,8 +4,10 @@
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -15,7 +17,13 @@ import pytest
 
 from caonto import formats as fmt
 from caonto.cli import main
-from caonto.engine.interface import DatasetChoice, NotAcceptable, QueryRefused, QuerySyntaxError
+from caonto.engine.interface import (
+    DatasetChoice,
+    NotAcceptable,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+)
 from caonto.engine.remote import RemoteEndpoints, RemoteEngine, RemoteError
 from caonto.namespaces import GRAPH_ESSAY, GRAPH_INFERRED
 from caonto.publish import graphs_of, publish
@@ -247,3 +255,106 @@ def test_a_construct_over_the_cap_is_truncated_and_says_so(engine):
     small = engine.query("CONSTRUCT WHERE { ?s a <https://w3id.org/caonto/def/State> } "
                          "LIMIT 2", graph_format=fmt.BY_NAME["ntriples"])
     assert not small.truncated and small.count == 2
+
+
+# ---- kept-alive connections ------------------------------------------------------------
+
+class CountingProxy:
+    """A TCP relay on loopback in front of the store that counts the connections it
+    accepts, can cut every connection it relays (as a store closing idle ones does), and
+    can stop relaying (a store that stops answering)."""
+
+    def __init__(self, target_port: int):
+        self.target_port, self.accepted, self.stalled = target_port, 0, False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            with self._lock:
+                self.accepted += 1
+                self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    def _relay(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(1 << 16):
+                if not self.stalled:
+                    sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut_all(self) -> None:
+        with self._lock:
+            ends, self._open = self._open, []
+        for end in ends:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut_all()
+
+
+@pytest.fixture()
+def proxy(published):
+    relay = CountingProxy(int(published.rsplit(":", 1)[1]))
+    yield relay
+    relay.close()
+
+
+def test_many_queries_reuse_a_bounded_number_of_connections(proxy):
+    endpoints = RemoteEndpoints.oxigraph(f"http://127.0.0.1:{proxy.port}")
+    with RemoteEngine(endpoints, timeout=10.0, max_rows=50) as engine:
+        for _ in range(40):  # one thread at a time: one connection serves them all
+            engine.query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 3")
+        assert proxy.accepted == 1
+
+        def ask_many():
+            for _ in range(10):
+                engine.query("ASK { ?s ?p ?o }")
+        threads = [threading.Thread(target=ask_many) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert proxy.accepted <= 1 + 4  # at most one per thread at once, then reused
+
+
+def test_a_connection_the_store_closed_is_replaced_transparently(proxy):
+    endpoints = RemoteEndpoints.oxigraph(f"http://127.0.0.1:{proxy.port}")
+    with RemoteEngine(endpoints, timeout=10.0, max_rows=50) as engine:
+        engine.query("ASK { ?s ?p ?o }")
+        before = proxy.accepted
+        proxy.cut_all()  # the store closes its idle connections
+        for _ in range(3):
+            assert engine.query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1").count == 1
+        assert proxy.accepted == before + 1
+
+
+def test_the_timeout_still_applies_on_a_kept_alive_connection(proxy):
+    endpoints = RemoteEndpoints.oxigraph(f"http://127.0.0.1:{proxy.port}")
+    with RemoteEngine(endpoints, timeout=10.0, max_rows=50) as engine:
+        engine.query("ASK { ?s ?p ?o }")
+        proxy.stalled = True  # the connection stays open, but no answer comes
+        with pytest.raises(QueryTimeout):
+            engine.query("ASK { ?s ?p ?o }", timeout=1.0)
+        proxy.stalled = False
+        assert engine.query("ASK { ?s ?p ?o }").count == 1  # a new connection serves

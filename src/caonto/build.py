@@ -1,7 +1,8 @@
 """Build the served dataset once and keep it: ontology, essay data and their closure.
 
 The result is one N-Quads file with three named graphs (``caog:ontology``,
-``caog:essay``, ``caog:inferred``) plus a manifest. The manifest records a hash of every
+``caog:essay``, ``caog:inferred``), its dumps in TriG and Turtle (``caonto.dumps``) and
+a manifest with the SHA-256 of each. The manifest records a hash of every
 input: the ontology, data and shape files, caonto's own source code and the versions of
 the libraries that parse, infer and validate; a server start reuses a build whose inputs
 did not change instead of recomputing inference and validation.
@@ -18,7 +19,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +29,7 @@ import pyshacl
 import rdflib
 from rdflib import Dataset, Graph, URIRef
 
-from caonto import __version__, config
+from caonto import __version__, config, dumps
 from caonto.config import Settings
 from caonto.namespaces import GRAPH_INFERRED, bind_prefixes
 from caonto.pipeline import Asserted, check, load_asserted
@@ -46,6 +47,7 @@ class BuiltDataset:
     sha256: str
     version: str
     triples_per_graph: dict[str, int]
+    dumps: dict[str, tuple[Path, str]] = field(default_factory=dict)  # ext -> (file, SHA-256)
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -108,8 +110,13 @@ def build_dataset(force: bool = False, settings: Settings | None = None,
     if not force and nquads.is_file() and manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("inputs") == key:
+            written = _dumps_of(nquads, manifest)
+            if written is None:  # a build from before dumps were written with it
+                written = _write_dumps(nquads)
+                _write_atomically(manifest_path, _manifest_bytes({
+                    **manifest, "dumps": {ext: sha for ext, (_, sha) in written.items()}}))
             return BuiltDataset(nquads, manifest["sha256"], __version__,
-                                manifest["triples_per_graph"])
+                                manifest["triples_per_graph"], written)
 
     asserted = load_asserted(paths)
     result = check(asserted)
@@ -124,10 +131,36 @@ def build_dataset(force: bool = False, settings: Settings | None = None,
     counts[str(GRAPH_INFERRED)] = len(result.inferred)
     sha = hashlib.sha256(payload).hexdigest()
     _write_atomically(nquads, payload)
-    _write_atomically(manifest_path, json.dumps(
-        {"inputs": key, "sha256": sha, "version": __version__, "triples_per_graph": counts},
-        indent=2).encode())
-    return BuiltDataset(nquads, sha, __version__, counts)
+    written = _write_dumps(nquads)
+    _write_atomically(manifest_path, _manifest_bytes(
+        {"inputs": key, "sha256": sha, "version": __version__, "triples_per_graph": counts,
+         "dumps": {ext: digest for ext, (_, digest) in written.items()}}))
+    return BuiltDataset(nquads, sha, __version__, counts, written)
+
+
+def _manifest_bytes(manifest: dict) -> bytes:
+    return json.dumps(manifest, indent=2).encode()
+
+
+def _dump_path(nquads: Path, extension: str) -> Path:
+    return nquads.with_suffix("." + extension)
+
+
+def _write_dumps(nquads: Path) -> dict[str, tuple[Path, str]]:
+    """The TriG and Turtle dumps of ``nquads``, written beside it: ext -> (file, SHA-256)."""
+    return {extension: (_dump_path(nquads, extension),
+                        dumps.write(nquads, _dump_path(nquads, extension), extension))
+            for extension in dumps.FORMATS}
+
+
+def _dumps_of(nquads: Path, manifest: dict) -> dict[str, tuple[Path, str]] | None:
+    """The dumps the manifest lists, or None when one is not listed or not there."""
+    listed = manifest.get("dumps") or {}
+    found = {extension: (_dump_path(nquads, extension), listed.get(extension))
+             for extension in dumps.FORMATS}
+    if all(digest and path.is_file() for path, digest in found.values()):
+        return found
+    return None
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:

@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import queue
 import socket
 import subprocess
@@ -48,6 +49,7 @@ from caonto.engine.interface import (
 from caonto.engine.results import DEFAULT_MAX_BYTES
 
 log = logging.getLogger(__name__)
+PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 PUBLIC, PAGES = "public", "pages"  # the two lanes: clients' queries, the server's own reads
 RESPAWN_PAUSES = (1, 2, 4, 8, 10)  # seconds after each failed start; then the pool runs
@@ -246,7 +248,8 @@ class QueryEngine:
             worker = self._take(lane)
             pending = self._log[worker.applied:]
             try:
-                worker.conn.send((pending, operation, args))
+                # plain pickle: multiprocessing's own pickler costs more per message
+                worker.conn.send_bytes(pickle.dumps((pending, operation, args), PROTOCOL))
                 answered = worker.conn.poll(timeout)
                 reply = worker.conn.recv() if answered else None
             except (EOFError, OSError, BrokenPipeError):
@@ -283,17 +286,20 @@ class QueryEngine:
         format_names = (solutions_format.name if solutions_format else None,
                         graph_format.name if graph_format else None)
         bounded = self._bounded(timeout)
-        key = hashlib.sha256(repr((text, choice, format_names, base_iri)).encode()).digest() \
-            + self.data_version.to_bytes(8, "big")
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        key = None
+        if self._cache.capacity:  # no key to compute when nothing is kept
+            key = hashlib.sha256(repr((text, choice, format_names, base_iri)).encode()).digest() \
+                + self.data_version.to_bytes(8, "big")
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
         reply = self._call("query", (text, choice, format_names, self.max_rows, self.max_bytes,
                                      base_iri), bounded, lane=PAGES if internal else PUBLIC)
         if reply[0] == "ok":
             _, form, body, name, truncated, count = reply
             answer = Answer(body, formats.BY_NAME[name], form, truncated, count)
-            self._cache.put(key, answer, len(body))
+            if key is not None:
+                self._cache.put(key, answer, len(body))
             return answer
         raise self._failure(reply)
 

@@ -17,6 +17,9 @@ SELECT is read as the boolean it stands for; blank-node labels that are not vali
 identifiers are rewritten; booleans written 1/0 come back in their canonical form; and
 HTTP Digest is answered before the store asks (``digest_opener``).
 
+Connections to the store are kept alive and reused (``caonto.engine.connections``): a
+small pool per engine, shared by the server's threads.
+
 Limits: the timeout bounds how long caonto waits (connect + whole answer); it cannot
 stop the remote's evaluation — give the store its own timeout (Oxigraph
 ``--timeout-s``, Fuseki ``arq:queryTimeout``, GraphDB ``query-timeout``, Virtuoso
@@ -42,6 +45,7 @@ import pyoxigraph as ox
 
 from caonto import formats
 from caonto.config import Settings
+from caonto.engine.connections import keep_alive_opener, pool_of, release
 from caonto.engine.guard import LOCAL_GRAPH_PREFIX
 from caonto.engine.interface import (
     Answer,
@@ -147,22 +151,25 @@ class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
 
 def digest_opener(credentials: str, urls: list[str]) -> urllib.request.OpenerDirector:
     """An opener that answers HTTP Digest challenges from ``urls`` with ``credentials``
-    (USER:PASSWORD), and no others."""
+    (USER:PASSWORD), and no others; its connections are kept alive."""
     user, _, password = credentials.partition(":")
     passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     passwords.add_password(None, [url.split("?", 1)[0] for url in urls], user, password)
-    return urllib.request.build_opener(_PreemptiveDigest(passwords))
+    return keep_alive_opener(_PreemptiveDigest(passwords))
 
 
 def _request(method: str, url: str, body: bytes | None, headers: dict, timeout: float,
              max_bytes: int, opener: urllib.request.OpenerDirector | None = None,
-             ) -> tuple[int, str, bytes]:
+             idempotent: bool = False) -> tuple[int, str, bytes]:
     """One HTTP exchange, bounded by ``timeout`` in total; (status, media type, body).
+    ``idempotent``: a POST that only reads (a query), which may be sent again when a
+    kept-alive connection turns out closed by the store.
 
     Raises QueryTimeout past the deadline, RemoteError when the store is unreachable or
     the body exceeds ``max_bytes``. HTTP error statuses are returned, not raised."""
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    request.idempotent = idempotent
     open_url = opener.open if opener else urllib.request.urlopen
     try:
         response = open_url(request, timeout=timeout)  # noqa: S310 (operator's URL)
@@ -172,6 +179,9 @@ def _request(method: str, url: str, body: bytes | None, headers: dict, timeout: 
         raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError):  # raised while sending or reading the head
+            raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") \
+                from None
         raise RemoteError(f"the remote store at {url} is unreachable: {reason}") from None
     with response:
         chunks, size = [], 0
@@ -184,6 +194,7 @@ def _request(method: str, url: str, body: bytes | None, headers: dict, timeout: 
                 if time.monotonic() > deadline:
                     raise QueryTimeout(f"the remote store's answer took more than {timeout:g} s")
                 chunks.append(chunk)
+            release(response)  # read to the end: the connection may serve another request
         except TimeoutError:
             raise QueryTimeout(f"the remote store's answer took more than {timeout:g} s") \
                 from None
@@ -212,7 +223,8 @@ class RemoteEngine:
         self._checker = QueryEngine(Path(self._empty.name), workers=checkers, timeout=timeout,
                                     allowlist=self.allowlist, sandbox=sandbox)
         self.headers = dict(headers or {})  # e.g. Authorization for the remote store
-        self.opener = opener  # e.g. digest_opener, for stores that want HTTP Digest
+        # e.g. digest_opener, for stores that want HTTP Digest; connections kept alive
+        self.opener = opener or keep_alive_opener()
         self.nquads: Path | None = None
         self.data_version = 0  # grows on every write: pages key their caches on it
         self._graphs: list[str] | None = None
@@ -281,6 +293,9 @@ class RemoteEngine:
     def close(self) -> None:
         self._checker.close()
         self._empty.close()
+        pool = pool_of(self.opener)
+        if pool is not None:
+            pool.close()
 
     def __enter__(self):
         return self
@@ -364,7 +379,7 @@ class RemoteEngine:
             "POST", self.endpoints.query, body,
             {**self.headers, "Accept": _ACCEPT[form],
              "Content-Type": "application/x-www-form-urlencoded"}, timeout, self.max_bytes,
-            self.opener)
+            self.opener, idempotent=True)
         if status == 400:
             raise QuerySyntaxError(_message(payload))
         if status >= 300:

@@ -19,6 +19,7 @@ from flask import Flask, request
 from caonto import config
 from caonto.build import build_dataset, freeze
 from caonto.contrib.auth import load_tokens
+from caonto.dumps import Dumps
 from caonto.engine.factory import open_engine
 from caonto.engine.pool import default_workers
 from caonto.resources import build_dir
@@ -39,16 +40,23 @@ PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
-def _served_dataset(settings: config.Settings) -> ServedDataset:
+def _served_dataset(settings: config.Settings) -> tuple[ServedDataset, Dumps]:
     """The dataset to serve, frozen (``caonto.build.freeze``): the engine, the write path
-    and the dumps all read the same bytes, whose checksum is computed from them."""
+    and the dumps all read the same bytes, whose checksum is computed from them. Its
+    dumps are the build's when the build is of the same bytes; the others are written in
+    the background from now on (never by a request)."""
+    built_dumps = {}
     if settings.dataset:  # someone else's file: it may be rewritten in place, so copy it
         source, version, ours = Path(settings.dataset), settings.dataset_version or "dev", False
     else:
         built = build_dataset(settings=settings)
         source, version, ours = built.nquads, settings.dataset_version or built.version, True
     path, digest = freeze(source, build_dir(settings) / "served", link=ours)
-    return ServedDataset(path, version, digest)
+    if ours and digest == built.sha256:
+        built_dumps = built.dumps
+    dumps = Dumps(path, digest, built_dumps)
+    dumps.start()
+    return ServedDataset(path, version, digest), dumps
 
 
 def _open_cors_for_reads(response):
@@ -90,11 +98,12 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config["DEBUG"] = False  # never: the debugger executes code for whoever reaches it
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     tokens = load_tokens(settings.tokens, settings.tokens_file)
-    dataset = _served_dataset(settings)
+    dataset, dumps = _served_dataset(settings)
     engine = open_engine(settings, dataset.nquads)
     workers = settings.workers or default_workers()
     slots = ClientSlots(settings.client_queries or max(1, workers - 1), settings.queue_wait)
-    app.extensions["caonto"] = EndpointState(settings, engine, dataset, tokens, slots)
+    app.extensions["caonto"] = EndpointState(settings, engine, dataset, tokens, slots,
+                                                   dumps)
 
     register_error_handlers(app)
     app.before_request(_refuse_oversized_headers)

@@ -2,13 +2,13 @@
 
 Links use the server's own address (``caonto.web.links.site_root``: CAONTO_BASE_URL,
 else where it listens), never the client's Host header. Dumps are named by version (``/dumps/caonto-<v>.nq``),
-carry their SHA-256 in ``Repr-Digest`` and in ``….sha256`` files, and are generated once
-per dataset checksum next to the built N-Quads (``dumps/`` subdirectory).
+carry their SHA-256 in ``Repr-Digest`` and in ``….sha256`` files. They are written by
+``caonto build`` or in the background at start (``caonto.dumps``), never here: a dump not
+written yet is not described, and its URL answers 503 with Retry-After. They hold the
+dataset the server started with; contributions accepted since are not in them.
 """
 
 import base64
-import hashlib
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,7 +16,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, request, send_file
 
 from caonto import formats as fmt
-from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY, PREFIXES
+from caonto.dumps import DCT, DUMP_PREFIXES, SPDX
+from caonto.namespaces import CAO, CAOR, GRAPH_ESSAY, GRAPH_INFERRED, GRAPH_ONTOLOGY
 from caonto.web.errors import ApiError
 from caonto.web.links import site_root
 from caonto.web.negotiation import negotiate, parse_accept
@@ -27,8 +28,6 @@ blueprint = Blueprint("discovery", __name__)
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
-DCT = "http://purl.org/dc/terms/"
-SPDX = "http://spdx.org/rdf/terms#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
@@ -42,8 +41,7 @@ DUMP_KINDS = {  # extension -> (what it holds, pyoxigraph format)
     "trig": ("all named graphs", ox.RdfFormat.TRIG),
     "ttl": ("the union of all graphs as one graph", ox.RdfFormat.TURTLE),
 }
-_PREFIXES = {**PREFIXES, "spdx": SPDX, "dcterms": DCT}
-_dump_lock = threading.Lock()
+_PREFIXES = DUMP_PREFIXES
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -99,44 +97,22 @@ def _dump_name(extension: str) -> str:
     return f"caonto-{state().dataset.version}.{extension}"
 
 
-def dump_file(extension: str) -> Path:
-    """The dump file for ``extension``, written on first use. Raises KeyError if unknown."""
-    _, rdf_format = DUMP_KINDS[extension]
-    dataset = state().dataset
-    if extension == "nq":
-        return dataset.nquads
-    target = dataset.nquads.parent / "dumps" / f"caonto-{dataset.sha256[:16]}.{extension}"
-    with _dump_lock:
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            quads = ox.parse(path=str(dataset.nquads), format=ox.RdfFormat.N_QUADS)
-            if rdf_format.supports_datasets:
-                payload = ox.serialize(quads, format=rdf_format, prefixes=_PREFIXES)
-            else:
-                triples = sorted({ox.Triple(q.subject, q.predicate, q.object) for q in quads},
-                                 key=str)
-                payload = ox.serialize(triples, format=rdf_format, prefixes=_PREFIXES)
-            temporary = target.with_suffix(".tmp")
-            temporary.write_bytes(payload)
-            temporary.replace(target)
-    return target
-
-
-def dump_sha256(extension: str) -> str:
-    cache = state().cache.setdefault("sha256", {})
-    if extension not in cache:
-        if extension == "nq":
-            cache[extension] = state().dataset.sha256
-        else:
-            cache[extension] = hashlib.sha256(dump_file(extension).read_bytes()).hexdigest()
-    return cache[extension]
+def ready_dumps() -> list[tuple[str, str, Path, str]]:
+    """(extension, what it holds, file, SHA-256) of each dump written so far: only
+    these are described and linked. Nothing is written here (``caonto.dumps``)."""
+    dumps = state().dumps
+    return [(extension, what, *found) for extension, (what, _) in DUMP_KINDS.items()
+            if (found := dumps.ready(extension)) is not None]
 
 
 @blueprint.route("/dumps/", endpoint="dumps")
 def dumps_index() -> Response:
     root = site_root()
-    lines = [f"{root}dumps/{_dump_name(ext)}  sha256 {dump_sha256(ext)}  ({what})"
-             for ext, (what, _) in DUMP_KINDS.items()]
+    lines = [f"{root}dumps/{_dump_name(ext)}  sha256 {digest}  ({what})"
+             for ext, what, _, digest in ready_dumps()]
+    pending = [_dump_name(ext) for ext in state().dumps.pending()]
+    if pending:
+        lines.append(f"(being written, listed once ready: {', '.join(pending)})")
     return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
@@ -149,12 +125,18 @@ def dump(name: str) -> Response:
     extension = extension.removesuffix(".sha256")
     if extension not in DUMP_KINDS:
         abort(404, description=f"no dump named {name}; see /dumps/ for the current ones")
-    digest = dump_sha256(extension)
+    found = state().dumps.ready(extension)
+    if found is None and extension in state().dumps.failures:  # the server's log says why
+        raise ApiError(503, f"the dump {_dump_name(extension)} could not be written")
+    if found is None:
+        raise ApiError(503, f"the dump {_dump_name(extension)} is being written; try again "
+                            "shortly", headers={"Retry-After": "10"})
+    path, digest = found
     if checksum:
         return Response(f"{digest}  {_dump_name(extension)}\n",
                         content_type="text/plain; charset=utf-8")
     _, rdf_format = DUMP_KINDS[extension]
-    response = send_file(dump_file(extension), mimetype=rdf_format.media_type,
+    response = send_file(path, mimetype=rdf_format.media_type,
                          download_name=name, etag=digest, conditional=True, max_age=3600)
     b64 = base64.b64encode(bytes.fromhex(digest)).decode()
     response.headers["Repr-Digest"] = f"sha-256=:{b64}:"
@@ -190,7 +172,8 @@ def _dataset_triples(root: str) -> list[ox.Triple]:
         triples += [ox.Triple(dataset, _n(VOID + "propertyPartition"), partition),
                     ox.Triple(partition, _n(VOID + "property"), _n(prop)),
                     ox.Triple(partition, _n(VOID + "triples"), _integer(count))]
-    for extension, (what, rdf_format) in DUMP_KINDS.items():
+    for extension, what, _, digest in ready_dumps():
+        rdf_format = DUMP_KINDS[extension][1]
         url = _n(f"{root}dumps/{_dump_name(extension)}")
         checksum = ox.BlankNode()
         triples += [
@@ -201,7 +184,7 @@ def _dataset_triples(root: str) -> list[ox.Triple]:
             ox.Triple(checksum, _n(RDF_TYPE), _n(SPDX + "Checksum")),
             ox.Triple(checksum, _n(SPDX + "algorithm"), _n(SPDX + "checksumAlgorithm_sha256")),
             ox.Triple(checksum, _n(SPDX + "checksumValue"),
-                      _lit(dump_sha256(extension), "http://www.w3.org/2001/XMLSchema#hexBinary")),
+                      _lit(digest, "http://www.w3.org/2001/XMLSchema#hexBinary")),
         ]
     for graph, count in sorted(counts.items()):
         subset = _n(graph)

@@ -2,13 +2,18 @@
 
 Bounded and linear: a header longer than MAX_ACCEPT_BYTES or with more than
 MAX_ACCEPT_RANGES media ranges is refused (AcceptTooLarge; the app answers 400 before
-any view runs), and a header is parsed once per negotiation.
+any view runs), and a header is parsed once per negotiation. Clients repeat the same
+header on every request, so the last NEGOTIATED_HEADERS verdicts are kept (each key is
+at most MAX_ACCEPT_BYTES long: about 1 MiB at most).
 """
+
+from functools import lru_cache
 
 from caonto.formats import DEFAULT, Format, of_kind
 
 MAX_ACCEPT_BYTES = 4096
 MAX_ACCEPT_RANGES = 64
+NEGOTIATED_HEADERS = 256
 
 
 class AcceptTooLarge(ValueError):
@@ -73,7 +78,14 @@ def negotiate(accept: str | None, kind: str) -> Format | None:
 
     A wildcard picks the kind's default (JSON results, Turtle graphs); an explicit media
     type beats a wildcard of equal q; an alias (application/json) counts as explicit.
+    Raises AcceptTooLarge past the limits (checked before the cache is consulted).
     """
+    check_accept(accept)
+    return _negotiate(accept, kind)
+
+
+@lru_cache(maxsize=NEGOTIATED_HEADERS)
+def _negotiate(accept: str | None, kind: str) -> Format | None:
     ranges = parse_accept(accept)
     refused = {media for media, quality in ranges if quality <= 0}
     candidates = [fmt for fmt in of_kind(kind) if fmt.media_type not in refused]

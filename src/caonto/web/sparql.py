@@ -78,10 +78,15 @@ def _single(values: list[str], name: str) -> str | None:
 
 def _require_utf8(encoded: bytes, where: str) -> None:
     """400 unless every percent-decoded parameter is UTF-8 (Werkzeug would quietly put
-    U+FFFD in place of the bad bytes, and the query would run on altered text)."""
+    U+FFFD in place of the bad bytes, and the query would run on altered text).
+
+    The whole string is decoded at once: the separators (``&``, ``=``, ``+``) are ASCII,
+    which never continues a UTF-8 sequence, so the whole is UTF-8 exactly when every
+    parameter is."""
+    if encoded.isascii() and b"%" not in encoded:
+        return
     try:
-        urllib.parse.parse_qsl(encoded.decode("ascii", "replace"), keep_blank_values=True,
-                               encoding="utf-8", errors="strict")
+        urllib.parse.unquote_to_bytes(encoded).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ApiError(400, f"the {where} is not UTF-8 once percent-decoded: {error}") from None
 

@@ -11,6 +11,7 @@ from flask import current_app
 
 from caonto.config import Settings
 from caonto.contrib.auth import Tokens
+from caonto.dumps import Dumps
 from caonto.engine.interface import Engine
 from caonto.web.fairness import ClientSlots
 
@@ -29,6 +30,7 @@ class EndpointState:
     dataset: ServedDataset
     tokens: Tokens  # who may write
     client_slots: ClientSlots  # how many queries each client may run at once
+    dumps: Dumps  # the dataset's dumps, written at build or in the background at start
     cache: dict = field(default_factory=dict)  # values computed once per dataset version
 
 
