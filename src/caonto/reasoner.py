@@ -22,8 +22,9 @@ fired with a collector instead of the store), then whatever still follows from w
 remains is derived again. Re-derivation fires only the remaining triples whose subject or
 object is the subject of an over-deleted triple: every rule here has a body atom holding
 its head's subject in subject or object position (scm-cls's ``owl:Nothing ⊑ c`` aside:
-its atom holds ``c``), and a rule fires from each of its body atoms, so that suffices. Its cost is the over-deleted triples plus the neighbourhoods of
-their subjects; an axiom removed from the ontology can make that most of the store.
+its atom holds ``c``), and a rule fires from each of its body atoms, so that suffices.
+Its cost is the over-deleted triples plus the neighbourhoods of their subjects; an axiom
+removed from the ontology can make that most of the store.
 
 Reflexive ``owl:sameAs``/``rdfs:subClassOf``/``rdfs:subPropertyOf``/``owl:equivalent*``
 triples are never stored: owlrl derives them for every node, but no rule here can use
