@@ -57,7 +57,7 @@ def timed(work, repeat: int) -> tuple[float, object]:
 
 def measure(name: str, asserted: Asserted, resources: list[tuple[str, str]],
             base_report: ValidationReport | None, repeat: int) -> list[str]:
-    first, second, other = (membership(f"{name}-{k}", state, org)
+    first, second, other = (membership(f"{name.replace(' ', '-')}-{k}", state, org)
                             for k, (state, org) in enumerate(resources))
     began = time.perf_counter()
     checker = IncrementalChecker.from_asserted(asserted, first, second, base_report=base_report)

@@ -112,7 +112,7 @@ class Writes(RuleBasedStateMachine):
         self.published = set(check(base()).inferred)  # the accepted inferred graph
         self.steps = 0
 
-    def write(self, changes: dict) -> None:
+    def write(self, changes: dict, dry_run: bool = False) -> None:
         graphs = dict(self.snapshot.graphs)
         for iri, content in changes.items():
             if content is None or len(content) == 0:
@@ -120,7 +120,7 @@ class Writes(RuleBasedStateMachine):
             else:
                 graphs[iri] = content
         full = check(base(), *graphs.values())
-        quick = self.checks.check(self.snapshot, graphs, changes, dry_run=False)
+        quick = self.checks.check(self.snapshot, graphs, changes, dry_run=dry_run)
         assert summary(quick) == summary(full)
         assert quick.incremental  # every piece is within the fast reasoner's rules
         if full.inconsistencies:
@@ -130,6 +130,8 @@ class Writes(RuleBasedStateMachine):
             after = set(full.inferred)
             assert quick.inferred_added == after - self.published
             assert quick.inferred_removed == self.published - after
+            if dry_run:  # tried and put back: the next write starts from the same state
+                return
             self.snapshot, self.published = _Snapshot(graphs), after
             self.checks.accepted(self.snapshot)
             self.steps += 1
@@ -153,13 +155,13 @@ class Writes(RuleBasedStateMachine):
             trimmed.remove(content[index % len(content)])
             self.write({iri: trimmed})
 
-    @rule(iri=graph_iris, new=pieces)
-    def replace(self, iri, new):
-        self.write({iri: new})
+    @rule(iri=graph_iris, new=pieces, dry_run=st.booleans())
+    def replace(self, iri, new, dry_run):
+        self.write({iri: new}, dry_run)
 
-    @rule(iri=graph_iris)
-    def delete(self, iri):
-        self.write({iri: None})
+    @rule(iri=graph_iris, dry_run=st.booleans())
+    def delete(self, iri, dry_run):
+        self.write({iri: None}, dry_run)
 
     @rule(source=graph_iris, destination=graph_iris)
     def move_a_graph(self, source, destination):  # one write changing two graphs
