@@ -205,7 +205,8 @@ class Closure:
         # re-derive from the neighbourhood; scm-cls's owl:Nothing ⊑ c is the one head whose
         # subject is a constant, and its body atom (c a owl:Class) holds its object
         for node in {o if s == OWL.Nothing else s for s, _, o in doomed}:
-            pass
+            for triple in [*self.about(node), *self.towards(node)]:
+                self._fire(*triple)
         for triple in doomed:
             if self._datatype_supported(triple, still_asserted):
                 self._derive(*triple)
