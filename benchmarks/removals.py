@@ -66,8 +66,8 @@ def measure(name: str, asserted: Asserted, resources: list[tuple[str, str]],
     writes = {"DELETE one graph": ([], list(first), [second]),
               "replace one graph": (list(other - first), list(first - other), [other, second])}
     for label, (added, removed, graphs) in writes.items():
-        quick_ms, quick = timed(lambda: checker.check(added, removed=removed), repeat)
-        full_ms, full = timed(lambda: check(asserted, *graphs), 1)
+        quick_ms, quick = timed(lambda a=added, r=removed: checker.check(a, removed=r), repeat)
+        full_ms, full = timed(lambda g=graphs: check(asserted, *g), 1)
         assert quick.incremental and verdict(quick) == verdict(full), label
         rows.append(f"| {name} | {len(checker._closure)} | {label} | {quick_ms:.0f} | "
                     f"{full_ms:.0f} | {full_ms / quick_ms:.0f}x | {quick.affected} |")

@@ -195,3 +195,53 @@ def test_removing_the_last_bad_literal_takes_its_error_away():
     assert closure.errors()  # still asserted by y
     closure.remove([also], set().__contains__)
     assert closure.errors() == [] and set(closure) == set(Closure([]))
+
+
+def test_a_node_pointing_at_a_node_that_loses_a_class_is_validated_again():
+    # The removal's twin of the test above: "x a ex:Good" goes, and y, whose own triples
+    # stay, now points at a value of the wrong class.
+    shapes = parse("""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Y ;
+          sh:property [ sh:path ex:p ; sh:class ex:Good ] .""")
+    base = parse("""@prefix ex: <https://example.org/> . ex:y a ex:Y ; ex:p ex:x .""")
+    good = parse("@prefix ex: <https://example.org/> . ex:x a ex:Good .")
+    checker = IncrementalChecker(base, shapes=shapes, contributed=good)
+    assert checker.check([]).ok
+    result = checker.check([], removed=good)
+    assert [v.focus_node for v in result.report.violations] == ["<https://example.org/y>"]
+    assert not result.ok and result.incremental
+
+
+def test_inferred_graphs_laid_over_each_other_stand_for_their_triples():
+    # Each write's inferred graph is the previous one with a change laid over it; the
+    # overlay is merged into a new base once it is large. Every graph must keep standing
+    # for exactly its own triples, and the graphs it was laid over must not change.
+    import random
+
+    from rdflib import URIRef
+
+    from caonto.incremental import DeltaStore, _layered
+
+    def triple(k):
+        return URIRef(f"urn:s{k % 40}"), URIRef(f"urn:p{k % 3}"), URIRef(f"urn:o{k}")
+
+    first = Graph()
+    for k in range(200):
+        first.add(triple(k))
+    rng = random.Random(3)
+    graphs, expected = [first], [{triple(k) for k in range(200)}]
+    for size in (5, 50, 400, 900, 30, 700):
+        now = expected[-1]
+        removed = set(rng.sample(sorted(now), min(size, len(now) // 2)))
+        added = {triple(rng.randrange(3000)) for _ in range(size)} - now
+        graphs.append(_layered(graphs[-1], added, removed))
+        expected.append((now - removed) | added)
+    assert any(isinstance(g.store, DeltaStore) for g in graphs)
+    assert not all(isinstance(g.store, DeltaStore) for g in graphs[1:])  # one was merged
+    for graph, triples in zip(graphs, expected, strict=True):
+        assert set(graph) == triples and len(graph) == len(triples)
+        s, p, _ = sorted(triples)[0]
+        assert set(graph.triples((s, p, None))) == {t for t in triples if t[:2] == (s, p)}
+        assert all(t in graph for t in triples)
+    with pytest.raises(TypeError):
+        graphs[1].add(triple(5000))
