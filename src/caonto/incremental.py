@@ -2,34 +2,42 @@
 
 ``pipeline.check`` closes and validates the whole would-be dataset on every write; its
 cost grows with everything already stored. ``IncrementalChecker`` keeps the accepted
-state's closure (``caonto.reasoner.Closure``) and its SHACL violations, and for an
-*addition* does only what the new triples can change:
+state's closure (``caonto.reasoner.Closure``), its published inferred graph and its SHACL
+violations, and for a write (triples added to and removed from contributed graphs) does
+only what the change can affect:
 
-- the closure grows semi-naively from the new triples (``Closure.add``), then is rolled
-  back unless the write is accepted;
-- the consistency checks run on the grown closure (they are set intersections);
-- SHACL runs only on the *affected* focus nodes: every subject or object of a new
-  (asserted or inferred) triple, plus the nodes pointing at a subject of one (a shape
-  may check the class of a value: ``sh:class``); pySHACL sees only these nodes' triples
-  and their values' triples. That suffices for shapes whose constraints look one step
-  from the focus node (paths of length one, ``sh:class``/``sh:qualifiedValueShape``/
-  ``sh:or`` on the values), which is what caonto's shapes do; the tests compare the
-  result with the full check on the shape fixtures and on contributions.
+- the closure loses what only the removed triples supported (``Closure.remove``: delete
+  and re-derive) and grows semi-naively from the new triples (``Closure.add``), then is
+  put back unless the write is accepted;
+- the consistency checks run on the changed closure (they are set intersections);
+- SHACL runs only on the *affected* focus nodes: every subject or object of a triple the
+  write adds or removes (asserted or inferred), plus the nodes pointing at a subject of
+  one (a shape may check the class of a value: ``sh:class``); pySHACL sees only these
+  nodes' triples and their values' triples. That suffices for shapes whose constraints
+  look one step from the focus node (paths of length one, ``sh:class``/
+  ``sh:qualifiedValueShape``/``sh:or`` on the values), which is what caonto's shapes do;
+  the tests compare the result with the full check on the shape fixtures and on random
+  sequences of writes.
 - violations of nodes the write does not affect are carried over from the accepted
-  state.
+  state; the contributor-facing findings (``caonto.diagnosis``) are recomputed for the
+  contributed triples that touch a node whose asserted triples changed.
+- the inferred graph's change is computed from the closure's change (``inferred_added``,
+  ``inferred_removed``), and the new inferred graph is the accepted one with that change
+  laid over it (``DeltaStore``), not a copy.
 
-Removals (a graph replaced or deleted) are not incremental: a removed triple may have
-supported many inferred ones, so ``check`` falls back to ``pipeline.check`` on the
-whole would-be dataset. The same fallback is taken when the data uses an OWL construct
-the fast reasoner does not implement.
+The full check (``pipeline.check`` on the whole would-be dataset) still runs when the
+data uses an OWL construct the fast reasoner does not implement (owlrl must close it),
+until a write removes it again.
 """
 
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.store import Store
 
 from caonto.diagnosis import add_findings, contribution_findings, explain_inconsistencies
 from caonto.inference import (
@@ -54,17 +62,21 @@ from caonto.vocabulary import GraphFacts, Vocabulary
 
 @dataclass
 class IncrementalResult:
-    """What ``IncrementalChecker.check`` found; duck-types ``pipeline.CheckResult``."""
+    """What ``IncrementalChecker.check`` found; duck-types ``pipeline.CheckResult``.
+
+    ``inferred_added`` and ``inferred_removed`` are sets of rdflib triples: how the
+    published inferred graph changes if the write is accepted (a triple inferred before
+    and asserted now is in ``inferred_removed``). They are None when the full check ran
+    (then only ``inferred``, the whole new inferred graph, is known)."""
 
     report: ValidationReport
     inconsistencies: list[str]
-    inferred_added: set = field(default_factory=set)  # publishable triples the write adds
-    inferred_removed: set = field(default_factory=set)  # inferred ones it now asserts
+    inferred_added: set | None = None
+    inferred_removed: set | None = None
     affected: int = 0  # focus nodes re-validated
     incremental: bool = True  # False when the full check had to run
-    _inferred: Graph | None = None
+    _inferred: Graph = field(default_factory=Graph)
     _all_violations: list = field(default_factory=list)  # known findings included
-    _checker: "IncrementalChecker | None" = None
 
     @property
     def ok(self) -> bool:
@@ -72,17 +84,30 @@ class IncrementalResult:
 
     @property
     def inferred(self) -> Graph:
-        """The whole inferred graph after the write (built on demand: O(dataset))."""
-        if self._inferred is None:
-            self._inferred = self._checker.inferred_graph(self) if self._checker else Graph()
+        """The whole inferred graph after the write (empty when inconsistent): the
+        accepted one with this write's change laid over it, read-only."""
         return self._inferred
+
+
+@dataclass
+class _Write:
+    """One write's change at the level of the whole dataset."""
+
+    gained: list  # triples asserted now, not before
+    lost: list  # triples asserted before, not now
+    joined: set  # triples in some contributed graph now, in none before
+    left: set  # the reverse
+    counts: dict  # contributed triple -> graphs holding it after the write
+    contributions_remain: bool  # some contributed graph is left after the write
 
 
 class IncrementalChecker:
     """An accepted state (asserted triples, their closure and violations) and cheap
-    checks of additions to it.
+    checks of writes to it.
 
-    Construction closes and validates the state once (``base_report`` skips the
+    ``asserted`` are the triples no write removes (ontology, essay, record);
+    ``contributed`` the contributed graphs' triples (repeated once per graph holding
+    one). Construction closes and validates the state once (``base_report`` skips the
     validation when the caller knows it, e.g. a stored build that conformed). Raises
     Unsupported when the state needs owlrl (then use ``pipeline.check``).
     """
@@ -90,17 +115,16 @@ class IncrementalChecker:
     def __init__(self, asserted: Iterable, shapes: Graph | None = None,
                  base_report: ValidationReport | None = None,
                  known_findings: frozenset = frozenset(),
-                 vocabulary: Vocabulary | None = None):
-        self._asserted: set = set()
+                 vocabulary: Vocabulary | None = None, contributed: Iterable = ()):
+        self._base = set(asserted)
+        self._contributed = Counter(contributed)
+        self._asserted = self._base | set(self._contributed)
         self._external_same: dict = {}
-        reasoning = []
-        for triple in asserted:
-            self._asserted.add(triple)
+        for triple in self._asserted:
             if is_external_same_as(triple):
                 self._external_same.setdefault(triple[0], set()).add(triple[2])
-            else:
-                reasoning.append(triple)
-        self._closure = Closure(reasoning)
+        self._closure = Closure(t for t in self._asserted if not is_external_same_as(t))
+        self._published = publishable(self._closure, self._asserted)
         # the ontology's terms; without them, the cao: terms the state itself describes
         self._vocabulary = vocabulary or Vocabulary(self._asserted)
         self._shapes = shapes if shapes is not None else load_shapes()
@@ -110,100 +134,182 @@ class IncrementalChecker:
         self._violations: list[Violation] = list(base_report.violations)
         # As in pipeline.check: findings the project's own data has are not the writer's.
         self._known = known_findings or frozenset(finding_key(v) for v in self._violations)
+        # contributed triples with findings of their own (none once a write is accepted)
+        self._finding_triples = {t for t in self._contributed if contribution_findings(
+            [t], self._vocabulary, self._facts(_Overlay(self._asserted), {}))[0]}
 
     @classmethod
     def from_asserted(cls, asserted: Asserted, *graphs: Graph, **options) -> "IncrementalChecker":
-        """The state ``asserted`` plus accepted ``graphs`` (the base report is computed)."""
+        """The state ``asserted`` plus accepted contributed ``graphs`` (the base report
+        is computed)."""
         if graphs:
             options.setdefault("known_findings", asserted.known_findings)
         options.setdefault("vocabulary", asserted.vocabulary)
-        return cls((t for g in (*asserted.named_graphs().values(), *graphs) for t in g), **options)
+        return cls((t for g in asserted.named_graphs().values() for t in g),
+                   contributed=(t for g in graphs for t in g), **options)
 
     # -- the check --
-    def check(self, added: Iterable, commit: bool = False) -> IncrementalResult:
-        """Check the accepted state plus ``added`` triples; keep them when ``commit`` and
-        the result is ok. Bad data never raises: it is in the result."""
-        new_asserted = [t for t in dict.fromkeys(added) if t not in self._asserted]
+    def check(self, added: Iterable, commit: bool = False, removed: Iterable = ()) -> IncrementalResult:
+        """Check the accepted state with ``added`` triples put into contributed graphs and
+        ``removed`` ones taken out of them (each listed once per graph); keep the change
+        when ``commit`` and the result is ok. Bad data never raises: it is in the result."""
+        write = self._write(added, removed)
         if self._closure is None:
-            return self._full(new_asserted, commit)
-        for_reasoning = [t for t in new_asserted if not is_external_same_as(t)]
-        savepoint = self._closure.savepoint()
+            return self._full(write, commit)
+        asserted_now = _Overlay(self._asserted, write.gained, write.lost)
+        before_removal = self._closure.savepoint()
+        lost = self._closure.remove([t for t in write.lost if not is_external_same_as(t)],
+                                    asserted_now.__contains__)
+        before_addition = self._closure.savepoint()
         try:
-            derived = self._closure.add(for_reasoning)
+            derived = self._closure.add(t for t in write.gained if not is_external_same_as(t))
         except Unsupported:
             self._closure = None  # unusable now: _full rebuilds it from what is asserted
-            return self._full(new_asserted, commit)
-        result = self._judge(new_asserted, for_reasoning, derived)
+            return self._full(write, commit)
+        result = self._judge(write, asserted_now, lost, derived)
         if commit and result.ok:
-            self._asserted.update(new_asserted)
-            for s, p, o in new_asserted:
-                if is_external_same_as((s, p, o)):
-                    self._external_same.setdefault(s, set()).add(o)
-            self._violations = result._all_violations
+            self._accept(write, result)
         else:
-            self._closure.rollback(derived, savepoint)
+            self._closure.rollback(derived, before_addition)
+            self._closure.restore(lost, before_removal)
         return result
 
-    def _judge(self, new_asserted: list, for_reasoning: list, derived: list) -> IncrementalResult:
-        asserted_now = _Overlay(self._asserted, new_asserted)
-        facts = _ClosureFacts(self._closure, asserted_now, self._external_same, new_asserted)
+    def _write(self, added: Iterable, removed: Iterable) -> _Write:
+        delta = Counter(added)
+        delta.subtract(removed)
+        counts = {t: max(0, self._contributed.get(t, 0) + n) for t, n in delta.items() if n}
+        joined = {t for t, n in counts.items() if n and t not in self._contributed}
+        left = {t for t, n in counts.items() if not n and t in self._contributed}
+        gained = [t for t in joined if t not in self._asserted]
+        lost = [t for t in left if t not in self._base]
+        remain = len(self._contributed) + len(joined) - len(left) > 0
+        return _Write(gained, lost, joined, left, counts, remain)
+
+    def _accept(self, write: _Write, result: IncrementalResult) -> None:
+        self._asserted.update(write.gained)
+        self._asserted.difference_update(write.lost)
+        for triple, n in write.counts.items():
+            if n:
+                self._contributed[triple] = n
+            else:
+                self._contributed.pop(triple, None)
+        for s, p, o in write.gained:
+            if is_external_same_as((s, p, o)):
+                self._external_same.setdefault(s, set()).add(o)
+        for s, p, o in write.lost:
+            if is_external_same_as((s, p, o)):
+                self._external_same.get(s, set()).discard(o)
+        self._violations = result._all_violations
+        self._finding_triples = set()  # an accepted write leaves no findings
+        self._published = result.inferred
+
+    def _facts(self, asserted_now: "_Overlay", write_same: dict) -> "_ClosureFacts":
+        return _ClosureFacts(self._closure, asserted_now, _SameLinks(self._external_same,
+                                                                      **write_same))
+
+    def _judge(self, write: _Write, asserted_now: "_Overlay", lost: list,
+               derived: list) -> IncrementalResult:
+        same = {"added": [t for t in write.gained if is_external_same_as(t)],
+                "dropped": {t for t in write.lost if is_external_same_as(t)}}
+        facts = self._facts(asserted_now, same)
         errors = self._closure.errors()
         if errors:
             messages = explain_inconsistencies(errors, self._vocabulary, facts)
             return IncrementalResult(ValidationReport(conforms=False, inconsistencies=messages),
-                                     messages)
-        fresh = set(derived)
-        added_inferred = {t for t in fresh if t not in asserted_now and is_publishable(t)}
-        removed_inferred = {t for t in for_reasoning if t not in fresh and is_publishable(t)}
-        affected = self._affected(new_asserted, derived)
-        report = self._validate_nodes(affected, new_asserted)
+                                     messages, set(), set())
+        gone, fresh = set(lost), set(derived)
+        closure_lost, closure_gained = gone - fresh, fresh - gone
+        inferred_added, inferred_removed = set(), set()
+        for triple in (*closure_lost, *closure_gained, *write.gained, *write.lost):
+            was = ((triple in self._closure and triple not in closure_gained)
+                   or triple in closure_lost) and triple not in self._asserted
+            now = triple in self._closure and triple not in asserted_now
+            if was != now and is_publishable(triple):
+                (inferred_added if now else inferred_removed).add(triple)
+        affected = self._affected((*write.gained, *write.lost, *closure_lost, *closure_gained))
+        report = self._validate_nodes(affected, same["added"], same["dropped"])
         shown = {show_term(node, _Named(self._names)) for node in affected}
         violations = violations_first([v for v in self._violations if v.focus_node not in shown]
                                       + report.violations)
         conforms = not any(v.severity == "Violation" for v in violations)
-        shown_to_writer = ValidationReport(conforms, [v for v in violations
-                                                      if finding_key(v) not in self._known],
-                                           report.graph)
-        add_findings(shown_to_writer, *contribution_findings(new_asserted, self._vocabulary, facts))
-        return IncrementalResult(shown_to_writer, [],
-                                 added_inferred, removed_inferred, affected=len(affected),
-                                 _all_violations=violations, _checker=self)
+        if not write.contributions_remain:  # as pipeline.check without contributed graphs
+            shown_to_writer = ValidationReport(conforms, violations, report.graph)
+        else:
+            shown_to_writer = ValidationReport(conforms, [v for v in violations
+                                                          if finding_key(v) not in self._known],
+                                               report.graph)
+            add_findings(shown_to_writer, *contribution_findings(
+                self._judged_contributions(write), self._vocabulary, facts))
+        return IncrementalResult(shown_to_writer, [], inferred_added, inferred_removed,
+                                 affected=len(affected),
+                                 _inferred=_layered(self._published, inferred_added,
+                                                    inferred_removed),
+                                 _all_violations=violations)
 
-    def inferred_graph(self, result: IncrementalResult | None = None) -> Graph:
-        """The publishable closure of the accepted state (plus ``result``'s additions)."""
-        graph = publishable(self._closure, self._asserted)
-        if result is not None and result._checker is self:
-            for triple in result.inferred_removed:
-                graph.remove(triple)
-            for triple in result.inferred_added:
-                graph.add(triple)
-        return graph
+    def _judged_contributions(self, write: _Write) -> set:
+        """The contributed triples whose findings may differ from the accepted state's
+        (none had any): the new ones, and those touching a node whose asserted triples
+        changed (``caonto.diagnosis`` reads a node's asserted types and description)."""
+        def contributed(triple) -> bool:
+            n = write.counts.get(triple)
+            return bool(n) if n is not None else triple in self._contributed
+
+        judged = {t for t in (*self._finding_triples, *write.joined) if contributed(t)}
+        for node in {t[0] for t in (*write.gained, *write.lost)}:
+            judged.update(t for t in (*self._closure.about(node), *self._closure.towards(node))
+                          if contributed(t))
+            judged.update(t for t in write.gained if t[0] == node)
+        return judged
+
+    def inferred_graph(self) -> Graph:
+        """The published inferred graph of the accepted state (read-only)."""
+        return self._published
 
     # -- helpers --
-    def _full(self, new_asserted: list, commit: bool) -> IncrementalResult:
+    def _full(self, write: _Write, commit: bool) -> IncrementalResult:
+        asserted = set(self._asserted)
+        asserted.update(write.gained)
+        asserted.difference_update(write.lost)
         everything = bind_prefixes(Graph())
-        for triple in (*self._asserted, *new_asserted):
+        for triple in asserted:
             everything.add(triple)
         result: CheckResult = check(Asserted(ontology=Graph(), data=everything),
                                     vocabulary=self._vocabulary)
         every = list(result.report.violations)
-        result.report.violations = [v for v in every if finding_key(v) not in self._known]
-        if not result.inconsistencies:
-            add_findings(result.report, *contribution_findings(
-                new_asserted, self._vocabulary, GraphFacts(everything)))
+        if write.contributions_remain:  # as pipeline.check with the contributed graphs
+            result.report.violations = [v for v in every if finding_key(v) not in self._known]
+            contributed = {t for t in (*self._contributed, *write.joined)
+                           if write.counts.get(t, 1)}
+            if not result.inconsistencies:
+                add_findings(result.report, *contribution_findings(
+                    contributed, self._vocabulary, GraphFacts(everything)))
         if commit and result.ok:
-            self._asserted.update(new_asserted)
+            self._asserted = asserted
+            self._accept_counts(write)
             self._violations = every
+            self._finding_triples = set()
         try:
             self._closure = Closure(t for t in self._asserted if not is_external_same_as(t))
+            self._published = publishable(self._closure, self._asserted)
         except Unsupported:
-            pass  # stays None: every later check runs in full
+            self._closure = None  # every later check runs in full
         return IncrementalResult(result.report, result.inconsistencies, incremental=False,
                                  _inferred=result.inferred)
 
-    def _affected(self, new_asserted: list, derived: list) -> set:
+    def _accept_counts(self, write: _Write) -> None:
+        for triple, n in write.counts.items():
+            if n:
+                self._contributed[triple] = n
+            else:
+                self._contributed.pop(triple, None)
+        self._external_same = {}
+        for s, p, o in self._asserted:
+            if is_external_same_as((s, p, o)):
+                self._external_same.setdefault(s, set()).add(o)
+
+    def _affected(self, changed: Iterable) -> set:
         nodes, subjects = set(), set()
-        for s, _p, o in (*new_asserted, *derived):
+        for s, _p, o in changed:
             if not isinstance(s, Literal):
                 nodes.add(s)
                 subjects.add(s)
@@ -216,19 +322,17 @@ class IncrementalChecker:
     def _pointing_at(self, node) -> set:
         return {n for n in self._closure.pointing_at(node) if not isinstance(n, Literal)}
 
-    def _triples_of(self, node, extra_by_subject: dict) -> Iterable:
+    def _triples_of(self, node, same: "_SameLinks") -> Iterable:
         yield from self._closure.about(node)
-        for o in self._external_same.get(node, ()):
+        for o in same.get(node):
             yield node, _SAME_AS, o
-        yield from extra_by_subject.get(node, ())
 
-    def _validate_nodes(self, focus: set | None, extra: list = ()) -> ValidationReport:
+    def _validate_nodes(self, focus: set | None, added_same: list = (),
+                        dropped_same: set = frozenset()) -> ValidationReport:
         """Validate ``focus`` nodes (None: every node) on the triples they and their
         values have."""
         data = bind_prefixes(Graph())
-        extra_by_subject: dict = {}
-        for triple in extra:
-            extra_by_subject.setdefault(triple[0], []).append(triple)
+        same = _SameLinks(self._external_same, added_same, dropped_same)
         if focus is None:
             for triple in (*self._closure, *((s, _SAME_AS, o) for s, objs in
                                               self._external_same.items() for o in objs)):
@@ -238,12 +342,12 @@ class IncrementalChecker:
                 return ValidationReport(conforms=True)
             values = set()
             for node in focus:
-                for triple in self._triples_of(node, extra_by_subject):
+                for triple in self._triples_of(node, same):
                     data.add(triple)
                     if isinstance(triple[2], (URIRef, BNode)):
                         values.add(triple[2])
             for node in values - focus:
-                for triple in self._triples_of(node, extra_by_subject):
+                for triple in self._triples_of(node, same):
                     data.add(triple)
         # Every node in ``data`` is validated, but only the focus nodes have all their
         # values' triples: the others' results are dropped. (pySHACL's own focus_nodes
@@ -262,38 +366,52 @@ _SAME_AS = URIRef("http://www.w3.org/2002/07/owl#sameAs")
 
 
 class _Overlay:
-    """Membership in a set plus a few more items, without copying the set."""
+    """Membership in a set with a few items added and a few taken out, without copying
+    the set."""
 
-    def __init__(self, base: set, more: Iterable):
-        self.base, self.more = base, set(more)
+    def __init__(self, base: set, more: Iterable = (), less: Iterable = ()):
+        self.base, self.more, self.less = base, set(more), set(less)
 
     def __contains__(self, item) -> bool:
-        return item in self.more or item in self.base
+        return item in self.more or (item in self.base and item not in self.less)
+
+    def __iter__(self):
+        yield from self.more
+        yield from (t for t in self.base if t not in self.less)
+
+
+class _SameLinks:
+    """The outside ``owl:sameAs`` links by subject, with a write's added and dropped."""
+
+    def __init__(self, links: dict, added: Iterable = (), dropped: Iterable = ()):
+        self._links, self._dropped = links, set(dropped)
+        self._added: dict = {}
+        for s, _p, o in added:
+            self._added.setdefault(s, set()).add(o)
+
+    def get(self, subject) -> set:
+        mine = {o for o in self._links.get(subject, ())
+                if (subject, _SAME_AS, o) not in self._dropped}
+        return mine | self._added.get(subject, set())
 
 
 class _ClosureFacts:
-    """``vocabulary.AssertedFacts`` over the closure: its triples that were asserted, and
+    """``vocabulary.AssertedFacts`` over the closure: its triples that are asserted, and
     the outside ``owl:sameAs`` links kept beside it."""
 
-    def __init__(self, closure: Closure, asserted: "_Overlay", external_same: dict,
-                 new_asserted: list):
-        self._closure, self._asserted = closure, asserted
-        self._external_same = external_same
-        self._new_same = [t for t in new_asserted if is_external_same_as(t)]
+    def __init__(self, closure: Closure, asserted: _Overlay, same: _SameLinks):
+        self._closure, self._asserted, self._same = closure, asserted, same
 
     def about(self, subject):
         yield from (t for t in self._closure.about(subject) if t in self._asserted)
-        for o in self._external_same.get(subject, ()):
+        for o in self._same.get(subject):
             yield subject, _SAME_AS, o
-        yield from (t for t in self._new_same if t[0] == subject)
 
     def pointing_at(self, obj):
-        for subject in self._closure.pointing_at(obj):
-            yield from (t for t in self._closure.about(subject)
-                        if t[2] == obj and t in self._asserted)
+        yield from (t for t in self._closure.towards(obj) if t in self._asserted)
 
     def described_resources(self):
-        return {t[0] for t in (*self._asserted.base, *self._asserted.more)
+        return {t[0] for t in self._asserted
                 if isinstance(t[0], URIRef) and str(t[0]).startswith(str(CAOR))}
 
 
@@ -304,25 +422,91 @@ class _Named:
         self.namespace_manager = names
 
 
-def added_only(before: dict, changes: dict) -> list | None:
-    """The triples ``changes`` (graph IRI -> new content or None) add to ``before``, or
-    None when they also remove some (then only the full check is exact)."""
-    added = []
+class DeltaStore(Store):
+    """A read-only rdflib store: a base graph's triples, minus ``removed``, plus
+    ``added``. The inferred graph after a write is the accepted one with the write's
+    change laid over it like this: the base is shared (it is never changed, so readers
+    of older snapshots are safe) and nothing is copied."""
+
+    def __init__(self, base: Graph, added: frozenset, removed: frozenset):
+        super().__init__()
+        self.base, self.added, self.removed = base, added, removed
+
+    def triples(self, pattern, context=None):
+        for triple in self.base.triples(pattern):
+            if triple not in self.removed:
+                yield triple, iter(())
+        if None not in pattern:
+            if pattern in self.added:
+                yield pattern, iter(())
+            return
+        for triple in self.added:
+            if all(want is None or want == have for want, have in zip(pattern, triple, strict=True)):
+                yield triple, iter(())
+
+    def __len__(self, context=None) -> int:
+        return len(self.base) - len(self.removed) + len(self.added)
+
+    def contexts(self, triple=None):
+        return iter(())
+
+    def add(self, triple, context=None, quoted=False):
+        raise TypeError("a snapshot's inferred graph is read-only")
+
+    def remove(self, triple, context=None):
+        raise TypeError("a snapshot's inferred graph is read-only")
+
+
+# The overlay is merged into a new base graph once it holds this share of the base (a
+# copy, linear in the closure, every so many changed triples: amortised per write).
+_MERGE_SHARE = 4
+
+
+def _layered(graph: Graph, added: set, removed: set) -> Graph:
+    """``graph`` with ``added`` and without ``removed``, as a new read-only graph.
+
+    Costs the overlay's size (everything changed since the last merge), not the graph's."""
+    store = graph.store
+    if isinstance(store, DeltaStore):
+        base, plus, minus = store.base, set(store.added), set(store.removed)
+    else:
+        base, plus, minus = graph, set(), set()
+    for triple in removed:
+        if triple in plus:
+            plus.discard(triple)
+        else:
+            minus.add(triple)
+    for triple in added:
+        if triple in minus:
+            minus.discard(triple)
+        else:
+            plus.add(triple)
+    layered = Graph(store=DeltaStore(base, frozenset(plus), frozenset(minus)))
+    if len(plus) + len(minus) <= max(1000, len(base) // _MERGE_SHARE):
+        return layered
+    merged = bind_prefixes(Graph())
+    for triple in layered:
+        merged.add(triple)
+    return merged
+
+
+def graph_changes(before: dict, changes: dict) -> tuple[list, list]:
+    """The triples ``changes`` (graph IRI -> new content, None or empty to delete) add to
+    and remove from the graphs ``before``, each once per graph. Costs the changed graphs'
+    sizes."""
+    added, removed = [], []
     for iri, content in changes.items():
         old = before.get(iri)
-        if content is None or len(content) == 0:
-            if old is not None and len(old):
-                return None
-            continue
-        if old is not None and any(t not in content for t in old):
-            return None
-        added.extend(t for t in content if old is None or t not in old)
-    return added
+        new = content if content is not None else Graph()
+        added.extend(t for t in new if old is None or t not in old)
+        removed.extend(t for t in old or () if t not in new)
+    return added, removed
 
 
 class SnapshotChecker:
-    """The contributions gateway's checks: incremental against the accepted snapshot when
-    a write only adds triples, ``pipeline.check`` otherwise (same verdicts, see tests).
+    """The contributions gateway's checks: incremental against the accepted snapshot
+    (additions, removals, replacements and deletions of graphs alike), ``pipeline.check``
+    when owlrl is chosen or the accepted state needs it (same verdicts, see tests).
 
     ``check`` is called with the snapshot a write starts from; ``accepted`` with the
     snapshot a committed write produced. The checker follows only a committed chain of
@@ -341,9 +525,9 @@ class SnapshotChecker:
 
     def check(self, old, graphs: dict, changes: dict, dry_run: bool):
         """pipeline.check(asserted, *graphs) for the write from ``old`` to ``graphs``."""
-        added = added_only(old.graphs, changes)
-        if added is None or reasoner_name() == "owlrl":  # owlrl chosen: everything in full
+        if reasoner_name() == "owlrl":  # owlrl chosen: everything in full
             return check(self.asserted, *graphs.values())
+        added, removed = graph_changes(old.graphs, changes)
         with self._lock:
             if self._checker is None or self._state is not old:
                 try:
@@ -353,9 +537,7 @@ class SnapshotChecker:
                     self._checker = self._state = None
                     return check(self.asserted, *graphs.values())
                 self._state = old
-            result = self._checker.check(added, commit=not dry_run)
-            if result.ok:
-                _ = result.inferred  # built now, while no other check moves the closure
+            result = self._checker.check(added, commit=not dry_run, removed=removed)
             if not dry_run and result.ok:
                 self._state = None  # holds the write now; ``accepted`` names its snapshot
             if not result.incremental:

@@ -15,8 +15,16 @@ enters the store, joining against hash indexes (predicate → subject → object
 predicate → object → subjects); every rule fires from each of its body atoms, so a
 triple arriving late still meets the ones already stored. The same property makes
 additions incremental: ``add`` starts from a closed store and fires only the new triples.
-Deletions are not incremental (a removed triple may have supported many others); callers
-recompute from scratch.
+
+Removals are incremental too (``remove``), by delete-and-rederive: every triple a rule
+derives from a removed triple, transitively, is taken out (over-deletion: the same rules,
+fired with a collector instead of the store), then whatever still follows from what
+remains is derived again. Re-derivation fires only the remaining triples whose subject or
+object is the subject of an over-deleted triple: every rule here has a body atom holding
+its head's subject in subject or object position (scm-cls's ``owl:Nothing ⊑ c`` aside:
+its atom holds ``c``), and a rule fires from each of its body atoms, so that suffices.
+Its cost is the over-deleted triples plus the neighbourhoods of their subjects; an axiom
+removed from the ontology can make that most of the store.
 
 Reflexive ``owl:sameAs``/``rdfs:subClassOf``/``rdfs:subPropertyOf``/``owl:equivalent*``
 triples are never stored: owlrl derives them for every node, but no rule here can use
@@ -24,7 +32,7 @@ them to reach anything else, and ``caonto.inference`` never publishes them.
 """
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
@@ -48,6 +56,10 @@ _UNSUPPORTED_PREDICATES = {OWL.someValuesFrom, OWL.allValuesFrom, OWL.hasValue,
                            OWL.sourceIndividual, OWL.distinctMembers}
 _UNSUPPORTED_TYPES = {OWL.AllDifferent, OWL.AllDisjointProperties}
 _RL_DATATYPES = frozenset(OWL_RL_Datatypes)
+# Triples every closure holds whatever it was built from: never over-deleted.
+_PERMANENT = frozenset({(OWL.Thing, TYPE, OWL.Class), (OWL.Nothing, TYPE, OWL.Class),
+                        *((d, TYPE, RDFS.Datatype) for d in OWL_RL_Datatypes)})
+_DATATYPE_PAIRS = frozenset((left, right) for left, _, right in OWLRL_Datatypes_Disjointness)
 _EMPTY: frozenset = frozenset()
 _NO_INDEX = MappingProxyType({})  # read-only stand-in for a missing index
 
@@ -79,6 +91,17 @@ def _literal_check(literal: Literal) -> str | None:
     return None
 
 
+def _datatypes_used(triple: Triple) -> list:
+    s, p, o = triple
+    if isinstance(o, Literal) and o.datatype in _RL_DATATYPES:
+        return [o.datatype]
+    return [o] if p == TYPE and o in _RL_DATATYPES else []
+
+
+def _wider_or_same(datatype) -> set:
+    return {datatype, *OWL_Datatype_Subsumptions.get(datatype, ())}
+
+
 class Closure:
     """An OWL-RL closed set of triples with the indexes its rules join on.
 
@@ -93,8 +116,8 @@ class Closure:
         self._pending: list[Triple] = []
         self._added: list[Triple] = []
         self._chains: dict | None = None  # property -> [(chain property, members, position)]
-        self._lexical_errors: set[str] = set()
-        self._used_datatypes: set = set()
+        self._lexical_errors: dict = {}  # asserted literal -> message
+        self._datatype_uses: Counter = Counter()  # datatype -> asserted triples using it
         self.size = 0
         for axiom in ((OWL.Thing, TYPE, OWL.Class), (OWL.Nothing, TYPE, OWL.Class)):
             self._derive(*axiom)
@@ -130,6 +153,12 @@ class Closure:
             for o in by_subject.get(s, _EMPTY):
                 yield s, p, o
 
+    def towards(self, o) -> Iterator[Triple]:
+        """Every triple whose object is ``o``."""
+        for p, by_object in self._po.items():
+            for s in by_object.get(o, _EMPTY):
+                yield s, p, o
+
     # -- writing --
     def add(self, triples: Iterable[Triple]) -> list[Triple]:
         """Add asserted triples and everything they entail (semi-naive: only new
@@ -144,22 +173,78 @@ class Closure:
         added, self._added = self._added, []
         return added
 
+    def remove(self, triples: Iterable[Triple], still_asserted) -> list[Triple]:
+        """Take out asserted ``triples`` and everything that no longer follows without
+        them (delete and re-derive); return the triples the closure lost.
+        ``still_asserted(triple)`` tells which triples remain asserted after the removal
+        (they stay, whatever else goes)."""
+        gone = [t for t in dict.fromkeys(triples) if t in self and not still_asserted(t)]
+        self._added = []
+        seeds = gone + self._forget_datatype_uses(gone)
+        doomed: set = set()
+        frontier: list = []
+
+        def condemn(s, p, o) -> None:
+            triple = (s, p, o)
+            if (triple not in doomed and triple in self and triple not in _PERMANENT
+                    and not still_asserted(triple)):
+                doomed.add(triple)
+                frontier.append(triple)
+
+        for triple in seeds:
+            condemn(*triple)
+        self._derive = condemn  # over-delete: the rules' conclusions are collected
+        try:
+            while frontier:
+                self._fire(*frontier.pop())
+        finally:
+            del self._derive
+        for triple in doomed:
+            self._unindex(*triple)
+        self._chains = None
+        # re-derive from the neighbourhood; scm-cls's owl:Nothing ⊑ c is the one head whose
+        # subject is a constant, and its body atom (c a owl:Class) holds its object
+        for node in {o if s == OWL.Nothing else s for s, _, o in doomed}:
+            for triple in [*self.about(node), *self.towards(node)]:
+                self._fire(*triple)
+        for triple in doomed:
+            if self._datatype_supported(triple, still_asserted):
+                self._derive(*triple)
+        self._run()
+        back, self._added = set(self._added), []
+        for literal in {o for _, _, o in gone if o in self._lexical_errors}:
+            if not any(still_asserted(t) for t in self.towards(literal)):
+                del self._lexical_errors[literal]
+        return [t for t in doomed if t not in back]
+
     def savepoint(self) -> tuple:
-        """State that ``rollback`` needs besides the triples an ``add`` returned."""
-        return set(self._lexical_errors), set(self._used_datatypes), self.size
+        """State that ``rollback`` and ``restore`` need besides the triples."""
+        return dict(self._lexical_errors), Counter(self._datatype_uses), self.size
 
     def rollback(self, added: list[Triple], savepoint: tuple) -> None:
         """Undo one ``add`` (given what it returned): used to try a write and drop it."""
-        for s, p, o in added:
-            objects, subjects = self._sp[p][s], self._po[p][o]
-            objects.discard(o)
-            subjects.discard(s)
-            if not objects:
-                del self._sp[p][s]
-            if not subjects:
-                del self._po[p][o]
-        self._lexical_errors, self._used_datatypes, self.size = savepoint
+        for triple in added:
+            self._unindex(*triple)
+        self._lexical_errors, self._datatype_uses, self.size = savepoint
         self._chains = None
+
+    def restore(self, removed: list[Triple], savepoint: tuple) -> None:
+        """Undo one ``remove`` (given what it returned and the savepoint taken before)."""
+        for s, p, o in removed:
+            self._sp[p].setdefault(s, set()).add(o)
+            self._po[p].setdefault(o, set()).add(s)
+        self._lexical_errors, self._datatype_uses, self.size = savepoint
+        self._chains = None
+
+    def _unindex(self, s, p, o) -> None:
+        objects, subjects = self._sp[p][s], self._po[p][o]
+        objects.discard(o)
+        subjects.discard(s)
+        if not objects:
+            del self._sp[p][s]
+        if not subjects:
+            del self._po[p][o]
+        self.size -= 1
 
     def _derive(self, s, p, o) -> None:
         if isinstance(p, Literal) or (s == o and p in _REFLEXIVE_INERT):
@@ -418,20 +503,19 @@ class Closure:
                     if isinstance(o, Literal) and o.datatype in _RL_DATATYPES}
         explicit: dict = defaultdict(set)
         for s, p, o in asserted:
-            if p == TYPE and o in _RL_DATATYPES:
-                self._used_datatypes.add(o)
-                if s not in implicit:
-                    explicit[s].add(o)
+            if p == TYPE and o in _RL_DATATYPES and s not in implicit:
+                explicit[s].add(o)
         for s, p, o in asserted:
             if p == SAME and (isinstance(s, Literal) or isinstance(o, Literal)
                               or s in explicit or o in explicit):
                 raise Unsupported("owl:sameAs between literals or datatype values")
-        self._used_datatypes.update(implicit.values())
+        for triple in asserted:
+            self._datatype_uses.update(_datatypes_used(triple))
         for literal, datatype in implicit.items():
             self._derive(literal, TYPE, datatype)
             message = _literal_check(literal)
             if message:
-                self._lexical_errors.add(message)
+                self._lexical_errors[literal] = message
         for datatype in OWL_RL_Datatypes:
             self._derive(datatype, TYPE, RDFS.Datatype)
         typed = [(r, dt) for r, dts in explicit.items() for dt in dts] + list(implicit.items())
@@ -439,15 +523,49 @@ class Closure:
             for wider in OWL_Datatype_Subsumptions.get(datatype, ()):
                 self._derive(r, TYPE, wider)
                 self._derive(wider, TYPE, RDFS.Datatype)
-                self._used_datatypes.add(wider)
+        used = self._used_datatypes()
         for left, predicate, right in OWLRL_Datatypes_Disjointness:
-            if left in self._used_datatypes and right in self._used_datatypes:
+            if left in used and right in used:
                 self._derive(left, predicate, right)
+
+    def _used_datatypes(self) -> set:
+        used = {d for d, uses in self._datatype_uses.items() if uses > 0}
+        return used.union(*(OWL_Datatype_Subsumptions.get(d, ()) for d in used))
+
+    def _forget_datatype_uses(self, removed: list[Triple]) -> list[Triple]:
+        """Count ``removed`` out of the datatype rules; return the triples those rules
+        derived from them (candidates for over-deletion)."""
+        before = self._used_datatypes()
+        seeds = []
+        for s, p, o in removed:
+            self._datatype_uses.subtract(_datatypes_used((s, p, o)))
+            if isinstance(o, Literal) and o.datatype in _RL_DATATYPES:
+                seeds += [(o, TYPE, d) for d in _wider_or_same(o.datatype)]
+            if p == TYPE and o in _RL_DATATYPES:
+                seeds += [(s, TYPE, d) for d in OWL_Datatype_Subsumptions.get(o, ())]
+        unused = before - self._used_datatypes()
+        seeds += [(left, predicate, right) for left, predicate, right
+                  in OWLRL_Datatypes_Disjointness if left in unused or right in unused]
+        return seeds
+
+    def _datatype_supported(self, triple: Triple, still_asserted) -> bool:
+        """Whether the datatype rules still give ``triple`` after a removal."""
+        s, p, o = triple
+        if p == OWL.disjointWith and (s, o) in _DATATYPE_PAIRS:
+            used = self._used_datatypes()
+            return s in used and o in used
+        if p != TYPE:
+            return False
+        if isinstance(s, Literal):
+            return (s.datatype in _RL_DATATYPES and o in _wider_or_same(s.datatype)
+                    and any(still_asserted(t) for t in self.towards(s)))
+        return any(o in OWL_Datatype_Subsumptions.get(d, ()) and still_asserted((s, TYPE, d))
+                   for d in self.objects(s, TYPE) if d in _RL_DATATYPES)
 
     # -- inconsistencies, worded as owlrl words them --
     def errors(self) -> list[str]:
         """Sorted inconsistency messages of the current closure (empty when consistent)."""
-        found = set(self._lexical_errors)
+        found = set(self._lexical_errors.values())
         members = self.subjects
         for c1, others in list(self._sp.get(OWL.disjointWith, _NO_INDEX).items()):  # cax-dw
             for c2 in others:

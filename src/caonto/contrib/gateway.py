@@ -19,11 +19,11 @@ never by contributors. A write is told which other contributors' graphs it passe
 thanks to, and a refused one which graphs depend on what it removes
 (``caonto.contrib.dependencies``).
 
-Writes that only add triples are checked incrementally (``caonto.incremental.
-SnapshotChecker``: the closure grows from the new triples, SHACL re-runs on the nodes
-they touch; the same verdict as ``pipeline.check``, see tests/test_incremental.py);
-a write that removes triples runs the full check. Publishing still replaces the
-whole inferred graph.
+Writes are checked incrementally, whether they add, remove or replace triples or delete
+graphs (``caonto.incremental.SnapshotChecker``: the closure loses what only the removed
+triples supported and grows from the new ones, SHACL re-runs on the nodes the change
+touches; the same verdict as ``pipeline.check``, see tests/test_incremental*.py).
+Publishing still replaces the whole inferred graph.
 """
 
 import logging
