@@ -235,3 +235,40 @@ def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(t
     assert member not in gate.snapshot.graphs and member not in gate.snapshot.meta
     assert sorted(p.name for p in tmp_path.glob("*.trig")) == ["newland.trig", "note.trig"]
     gate.storage.close()
+
+
+def _served_after(state: dict, publication) -> dict:
+    """``state`` (IRI → set of triples) with a publication's edits applied."""
+    state = {iri: set(triples) for iri, triples in state.items()}
+    for iri, edit in publication.edits.items():
+        if edit.dropped:
+            state.pop(iri, None)
+            continue
+        state[iri] = (state.get(iri, set()) - set(edit.removed)) | set(edit.added)
+        if not state[iri]:
+            del state[iri]
+    return state
+
+
+def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_path):
+    publications = []
+    gate = gateway(tmp_path, publications.append)
+    g, h = CONTRIB + "g", CONTRIB + "h"
+    replacement = turtle(membership("g2", state="kyrgyzstan"))
+    writes = [
+        (lambda s: {g: turtle(membership("g"))}, ALICE),  # a new graph, new inferences
+        (lambda s: {h: turtle(NEWLAND)}, BOB),  # a second graph, by someone else
+        (lambda s: {g: s.graphs[g] + turtle(membership("g1"))}, ALICE),  # merged into g
+        (lambda s: {g: replacement}, ALICE),  # replaced: removals, the full check
+        (lambda s: {h: None}, BOB),  # deleted
+    ]
+    state = {str(GRAPH_INFERRED): set(base()[1])}
+    for plan, who in writes:
+        gate.submit(plan, who)
+        publication = publications[-1]
+        state = _served_after(state, publication)
+        current = {iri: set(graph) for iri, graph in publication.current().items() if len(graph)}
+        assert state == current
+        assert current[str(GRAPH_INFERRED)] == set(gate.snapshot.inferred)
+    assert g in state and h not in state and set(state[g]) == set(replacement)
+    gate.storage.close()
