@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import resource
+import select
 import signal
 import socket
 import subprocess
@@ -298,7 +299,9 @@ def _job(conn: Connection, memory_mb: int) -> None:
 
 def _fork_server(control: socket.socket, config: dict) -> None:
     """Enter the sandbox, say ready, then fork one child per job request until the
-    server closes the control socket. It never reads a job itself."""
+    server closes the control socket. It never reads a job itself. Children are reaped
+    here (at least every half second), never before their pidfd is taken, so the
+    server's kill reaches the job's child and no other process."""
     if config.get("sandbox", True):
         try:
             sandbox.deny_network()
@@ -307,9 +310,11 @@ def _fork_server(control: socket.socket, config: dict) -> None:
             return
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)  # see caonto.engine.worker
     data_only_graphs(_WARM_UP)  # rdflib's parser does its first-use work once, here
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     control.sendall(b"ready")
     while True:
+        _reap()
+        if not select.select([control], [], [], 0.5)[0]:
+            continue
         message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
         if not message:
             return
@@ -327,13 +332,18 @@ def _fork_server(control: socket.socket, config: dict) -> None:
             finally:
                 os._exit(status)
         os.close(fds[0])
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            pidfd = -1  # done already
-        socket.send_fds(control, [b"forked"], [pidfd] if pidfd >= 0 else [])
-        if pidfd >= 0:
-            os.close(pidfd)
+        pidfd = os.pidfd_open(pid)  # the child is not reaped before _reap: pid is its own
+        socket.send_fds(control, [b"forked"], [pidfd])
+        os.close(pidfd)
+
+
+def _reap() -> None:
+    """Collect the children that have exited."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass  # no children
 
 
 if __name__ == "__main__":
