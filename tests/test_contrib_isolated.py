@@ -122,3 +122,21 @@ def test_other_updates_run_on_the_dataset(jobs, tmp_path, update):
     asked: list = []
     jobs.run("update", (update,), _recording({}, asked, (str(dataset), {})))
     assert asked[-1] == "dataset"
+
+
+def test_a_job_nobody_kills_ends_itself_past_its_deadline(tmp_path):
+    """Should the server die mid-job, the child does not run on: the kernel ends it."""
+    dataset = tmp_path / "d.nq"
+    dataset.write_text("".join(f'<urn:x:{i}> <urn:x:p> "{i}" .\n' for i in range(1000)))
+    runner = isolated.Jobs(isolated.Limits(timeout=1))
+    try:
+        conn, pidfd = runner._fork()  # a job as run() starts it, without run()'s kill
+        conn.send(("update", ("INSERT { <urn:x:a> <urn:x:n> ?n } WHERE { SELECT (COUNT(*) "
+                              "AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } }",)))
+        assert conn.recv() == ("dataset",)
+        conn.send((str(dataset), {}))
+        assert _until(lambda: _children(runner.server_pid()) == [], limit=20)
+        os.close(pidfd)
+        conn.close()
+    finally:
+        runner.close()

@@ -95,10 +95,17 @@ def _count_in_a(engine: QueryEngine, internal: bool = False) -> int:
 def test_the_log_stays_bounded_and_a_lagging_worker_catches_up(dataset):
     count = 3 * MAX_LOG_ENTRIES
     with QueryEngine(dataset, workers=1, page_workers=1) as engine:
+        held_b = {B: {'<urn:x:b> <urn:x:p> "b" .'}}
+        engine.change_graphs(_delta({}, held_b))
+        assert b"true" in engine.query(f"ASK {{ GRAPH <{B}> {{ ?s ?p ?o }} }}",
+                                       internal=True).body  # the page worker has B
+        engine.change_graphs(_delta(held_b, {}))  # B deleted
         _counted_writes(engine, count, query_each=True)  # the page worker never asks
         assert engine.log_size() <= MAX_LOG_ENTRIES
-        assert engine.data_version == count
+        assert engine.data_version == count + 2
         assert _count_in_a(engine, internal=True) == count  # the page worker, caught up
+        assert b"false" in engine.query(f"ASK {{ GRAPH <{B}> {{ ?s ?p ?o }} }}",
+                                        internal=True).body
         assert _count_in_a(engine) == count
 
 

@@ -165,7 +165,7 @@ class Jobs:
         with theirs:
             process = subprocess.Popen(
                 [sys.executable, "-m", "caonto.contrib.isolated", str(theirs.fileno()),
-                 json.dumps({"memory_mb": self.limits.memory_mb,
+                 json.dumps({"memory_mb": self.limits.memory_mb, "timeout": self.limits.timeout,
                              "sandbox": self.limits.sandbox})],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
         ours.settimeout(START_TIMEOUT)
@@ -284,7 +284,10 @@ def _probe(port: int):
     return ("probe", os.getpid(), outcome)
 
 
-def _job(conn: Connection, memory_mb: int) -> None:
+def _job(conn: Connection, memory_mb: int, timeout: float) -> None:
+    # The server kills this process at its deadline; should the server be gone, the
+    # kernel does it a second later (SIGALRM's default action ends the process).
+    signal.setitimer(signal.ITIMER_REAL, timeout + 1)
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -325,7 +328,8 @@ def _fork_server(control: socket.socket, config: dict) -> None:
             control.close()
             status = 1
             try:
-                _job(Connection(fds[0]), int(config.get("memory_mb") or 0))
+                _job(Connection(fds[0]), int(config.get("memory_mb") or 0),
+                     float(config["timeout"]))
                 status = 0
             except BaseException:  # noqa: BLE001 - shown as an uncaught error would be
                 traceback.print_exc()
