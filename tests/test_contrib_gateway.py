@@ -5,7 +5,7 @@ from functools import cache
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDF, RDFS
 
 from caonto.build import build_dataset
 from caonto.contrib.gateway import (
@@ -255,8 +255,11 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
     gate = gateway(tmp_path, publications.append)
     g, h = CONTRIB + "g", CONTRIB + "h"
     replacement = turtle(membership("g2", state="kyrgyzstan"))
+    was_inferred = next(t for t in base()[1] if t[0] == CAOR.kazakhstan and t[1] == RDF.type)
     writes = [
         (lambda s: {g: turtle(membership("g"))}, ALICE),  # a new graph, new inferences
+        # asserts a triple the closure held: it leaves caog:inferred
+        (lambda s: {CONTRIB + "k": turtle(membership("k")) + [was_inferred]}, ALICE),
         (lambda s: {h: turtle(NEWLAND)}, BOB),  # a second graph, by someone else
         (lambda s: {g: s.graphs[g] + turtle(membership("g1"))}, ALICE),  # merged into g
         (lambda s: {g: replacement}, ALICE),  # replaced: removals, the full check
@@ -270,5 +273,6 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
         current = {iri: set(graph) for iri, graph in publication.current().items() if len(graph)}
         assert state == current
         assert current[str(GRAPH_INFERRED)] == set(gate.snapshot.inferred)
+    assert was_inferred not in state[str(GRAPH_INFERRED)]
     assert g in state and h not in state and set(state[g]) == set(replacement)
     gate.storage.close()
