@@ -259,7 +259,7 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
     writes = [
         (lambda s: {g: turtle(membership("g"))}, ALICE),  # a new graph, new inferences
         # asserts a triple the closure held: it leaves caog:inferred
-        (lambda s: {CONTRIB + "k": turtle(membership("k")) + [was_inferred]}, ALICE),
+        (lambda s: {CONTRIB + "k": turtle(membership("k")).add(was_inferred)}, ALICE),
         (lambda s: {h: turtle(NEWLAND)}, BOB),  # a second graph, by someone else
         (lambda s: {g: s.graphs[g] + turtle(membership("g1"))}, ALICE),  # merged into g
         (lambda s: {g: replacement}, ALICE),  # replaced: removals, the full check
