@@ -1,5 +1,5 @@
 """Writes cannot hurt the server: request bodies are parsed, and updates run, in sandboxed
-one-shot processes with the query timeout and memory cap. A crash there is a 400, a
+processes forked per job, with the query timeout and memory cap. A crash there is a 400, a
 timeout a 503; the server stays up and the next write goes through."""
 
 import json
