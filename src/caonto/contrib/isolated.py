@@ -15,7 +15,7 @@ error costs only that child. A fork server that dies is started again for the ne
 What comes back is N-Triples, which the server reads with a flat, non-recursive parser.
 
 Cost: one fork server per server process (an interpreter with rdflib and pyoxigraph
-imported, about 60 MB), plus one child per job running at that moment (the server's
+imported, about 50 MB), plus one child per job running at that moment (the server's
 threads bound how many), each capped by the worker memory limit.
 
 An update is answered in two steps. Its child first parses it; when it only inserts or
