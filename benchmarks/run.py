@@ -4,6 +4,7 @@
     python -m benchmarks.run --quick    # the essay + synthetic 20k, short runs (a smoke run)
     python -m benchmarks.run --datasets essay --servers caonto,floor --writes 0 \
         --out /tmp/partial.md           # a part of it (written elsewhere than results.md)
+    python -m benchmarks.run --only writes --out /tmp/writes.md   # the write section alone
 
 For each dataset these servers are started on loopback and driven with the same GET
 queries: ``caonto serve`` without its answer cache (every request evaluated) and with it;
@@ -430,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", type=_server_names, default=list(SERVERS),
                         help="comma-separated servers to drive (default: all): "
                              + ",".join(SERVERS))
+    parser.add_argument("--only", choices=["writes"],
+                        help="measure only this section (the report keeps its format, "
+                             "with the other tables empty)")
     parser.add_argument("--out", type=Path, default=REPOSITORY / "benchmarks" / "results.md")
     args = parser.parse_args(argv)
     args.command = " ".join(["python -m benchmarks.run", *(argv if argv is not None
@@ -463,6 +467,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, path, entity, member, organization, writes in datasets:
             triples = sum(1 for _ in open(path, "rb"))
             print(f"== {label}: {triples} triples", flush=True)
+            if args.only == "writes":
+                results["writes"].append((label, triples, measure_writes(
+                    path, member, organization, writes, workdir)))
+                continue
             servers = []
             virtuoso = None
             try:

@@ -5,7 +5,7 @@ from functools import cache
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDF, RDFS
 
 from caonto.build import build_dataset
 from caonto.contrib.gateway import (
@@ -234,4 +234,45 @@ def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(t
     assert recorder.published[-1][member] is None
     assert member not in gate.snapshot.graphs and member not in gate.snapshot.meta
     assert sorted(p.name for p in tmp_path.glob("*.trig")) == ["newland.trig", "note.trig"]
+    gate.storage.close()
+
+
+def _served_after(state: dict, publication) -> dict:
+    """``state`` (IRI → set of triples) with a publication's edits applied."""
+    state = {iri: set(triples) for iri, triples in state.items()}
+    for iri, edit in publication.edits.items():
+        if edit.dropped:
+            state.pop(iri, None)
+            continue
+        state[iri] = (state.get(iri, set()) - set(edit.removed)) | set(edit.added)
+        if not state[iri]:
+            del state[iri]
+    return state
+
+
+def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_path):
+    publications = []
+    gate = gateway(tmp_path, publications.append)
+    g, h = CONTRIB + "g", CONTRIB + "h"
+    replacement = turtle(membership("g2", state="kyrgyzstan"))
+    was_inferred = next(t for t in base()[1] if t[0] == CAOR.kazakhstan and t[1] == RDF.type)
+    writes = [
+        (lambda s: {g: turtle(membership("g"))}, ALICE),  # a new graph, new inferences
+        # asserts a triple the closure held: it leaves caog:inferred
+        (lambda s: {CONTRIB + "k": turtle(membership("k")).add(was_inferred)}, ALICE),
+        (lambda s: {h: turtle(NEWLAND)}, BOB),  # a second graph, by someone else
+        (lambda s: {g: s.graphs[g] + turtle(membership("g1"))}, ALICE),  # merged into g
+        (lambda s: {g: replacement}, ALICE),  # replaced: removals, the full check
+        (lambda s: {h: None}, BOB),  # deleted
+    ]
+    state = {str(GRAPH_INFERRED): set(base()[1])}
+    for plan, who in writes:
+        gate.submit(plan, who)
+        publication = publications[-1]
+        state = _served_after(state, publication)
+        current = {iri: set(graph) for iri, graph in publication.current().items() if len(graph)}
+        assert state == current
+        assert current[str(GRAPH_INFERRED)] == set(gate.snapshot.inferred)
+    assert was_inferred not in state[str(GRAPH_INFERRED)]
+    assert g in state and h not in state and set(state[g]) == set(replacement)
     gate.storage.close()

@@ -1,5 +1,5 @@
 """Writes cannot hurt the server: request bodies are parsed, and updates run, in sandboxed
-one-shot processes with the query timeout and memory cap. A crash there is a 400, a
+processes forked per job, with the query timeout and memory cap. A crash there is a 400, a
 timeout a 503; the server stays up and the next write goes through."""
 
 import json
@@ -61,9 +61,9 @@ def test_a_json_ld_body_nested_thousands_deep_is_refused_and_the_server_stays_up
 def test_a_job_whose_process_dies_is_a_400_and_leaves_nothing_running(tmp_path):
     from caonto.contrib import isolated
 
-    with pytest.raises(isolated.JobFailed) as failed:
-        isolated.run("update", (str(tmp_path / "missing.nq"), {}, "INSERT DATA {}"),
-                     isolated.Limits(timeout=60))
+    with pytest.raises(isolated.JobFailed) as failed:  # the dataset file is missing
+        isolated.run("update", ("DELETE WHERE { ?s ?p ?o }",), isolated.Limits(timeout=60),
+                     lambda request: (str(tmp_path / "missing.nq"), {}))
     assert failed.value.status == 400
     assert "crashed" in failed.value.message
 

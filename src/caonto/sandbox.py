@@ -1,5 +1,5 @@
 """The operating system's refusal of outbound network for the processes that read
-untrusted input: query workers and the one-shot processes that parse contributed RDF.
+untrusted input: query workers, and the fork server whose children parse contributed RDF.
 
 A process calls :func:`deny_network` before it reads any request. It moves into a new,
 empty network namespace (``unshare(CLONE_NEWNET)``; as a user without CAP_SYS_ADMIN,

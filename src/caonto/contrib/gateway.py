@@ -6,8 +6,9 @@ the snapshot's, which readers may hold. Under one lock the gateway runs the
 plan, checks the would-be dataset with ``caonto.pipeline.check`` — the same code path as
 ``caonto validate``: ontology + essay data + every contributed graph + their OWL-RL
 closure must be consistent and conform to the shapes — then commits the changed graph
-files through the journal (fsynced), publishes the new graphs and inferred closure to
-the served store, and only then returns. A rejected or failed write changes nothing.
+files through the journal (fsynced), publishes the change to the served store (a
+``Publication``: the triples removed from and added to each changed graph, the inferred
+graph and the contribution log), and only then returns. A rejected or failed write changes nothing.
 A dry run does everything up to the commit, on the snapshot of the moment, without
 taking the lock.
 
@@ -22,13 +23,14 @@ thanks to, and a refused one which graphs depend on what it removes
 Writes are checked incrementally, whether they add, remove or replace triples or delete
 graphs (``caonto.incremental.SnapshotChecker``: the closure loses what only the removed
 triples supported and grows from the new ones, SHACL re-runs on the nodes the change
-touches; the same verdict as ``pipeline.check``, see tests/test_incremental*.py).
-Publishing still replaces the whole inferred graph.
+touches; the same verdict as ``pipeline.check``, see tests/test_incremental*.py). The
+inferred graph's change comes from that check's own bookkeeping; after a full check it
+is the difference of the two closures (``inferred_change``).
 """
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +39,13 @@ from rdflib import Graph
 
 from caonto import formats
 from caonto.contrib.dependencies import Dependency, broken_by, leaned_on, show
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
+from caonto.contrib.storage import (
+    GRAPH_CONTRIB_LOG,
+    GraphMeta,
+    GraphStorage,
+    log_graph,
+    meta_triples,
+)
 from caonto.incremental import SnapshotChecker
 from caonto.inference import InconsistencyError, infer
 from caonto.namespaces import (
@@ -54,7 +62,6 @@ from caonto.rdf_io import read_quads, to_rdflib
 log = logging.getLogger(__name__)
 
 Changes = dict[str, Graph | None]
-Publish = Callable[[Mapping[str, Graph | None]], None]
 
 
 class WriteRefused(Exception):
@@ -79,6 +86,55 @@ class Snapshot:
     graphs: Mapping[str, Graph]  # contributed graph IRI → content
     meta: Mapping[str, GraphMeta]
     inferred: Graph  # the closure served as caog:inferred
+
+
+@dataclass(frozen=True)
+class Edit:
+    """How one served graph changed: ``removed`` triples, then ``added`` ones; a
+    ``dropped`` graph is gone whole."""
+
+    added: Collection = frozenset()
+    removed: Collection = frozenset()
+    dropped: bool = False
+
+
+class Publication(Mapping):
+    """What a write makes visible, handed to the publisher.
+
+    As a mapping: IRI → each graph it changed, whole (None for a deleted graph), and
+    caog:inferred and caog:contrib-log — built when first read. ``edits``: the same
+    change as triples per graph (None when the graphs are to be replaced whole, as at
+    start). ``current()``: every graph the gateway serves, whole, as after this write."""
+
+    def __init__(self, snapshot: "Snapshot", graphs: Iterable[str],
+                 edits: Mapping[str, Edit] | None = None):
+        self.snapshot, self.edits = snapshot, edits
+        self._keys = [*graphs, str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)]
+        self._log: Graph | None = None
+
+    def __getitem__(self, iri: str) -> Graph | None:
+        if iri not in self._keys:
+            raise KeyError(iri)
+        if iri == str(GRAPH_INFERRED):
+            return self.snapshot.inferred
+        if iri == str(GRAPH_CONTRIB_LOG):
+            if self._log is None:
+                self._log = log_graph(self.snapshot.meta)
+            return self._log
+        return self.snapshot.graphs.get(iri)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def current(self) -> dict[str, Graph]:
+        return {**self.snapshot.graphs, str(GRAPH_INFERRED): self.snapshot.inferred,
+                str(GRAPH_CONTRIB_LOG): log_graph(self.snapshot.meta)}
+
+
+Publish = Callable[[Publication], None]
 
 
 @dataclass(frozen=True)
@@ -179,8 +235,7 @@ class Gateway:
             log.warning("stored contributions are inconsistent with the ontology; "
                         "serving them without their closure: %s", error)
         self._snapshot = Snapshot(graphs, meta, inferred)
-        self.publish({**graphs, str(GRAPH_INFERRED): inferred,
-                      str(GRAPH_CONTRIB_LOG): log_graph(meta)})
+        self.publish(Publication(self._snapshot, graphs))
 
     def submit(self, plan: Callable[[Snapshot], Changes], contributor: str,
                dry_run: bool = False, maintainer: bool = False) -> Outcome:
@@ -200,9 +255,8 @@ class Gateway:
             changed = {iri: None if new.graphs.get(iri) is None else
                        (new.graphs[iri], new.meta[iri]) for iri in outcome.changed}
             self.storage.commit(changed)  # durable from here on
-            self.publish({**{iri: new.graphs.get(iri) for iri in outcome.changed},
-                          str(GRAPH_INFERRED): new.inferred,
-                          str(GRAPH_CONTRIB_LOG): log_graph(new.meta)})
+            self.publish(Publication(new, outcome.changed,
+                                     _edits(self.snapshot, new, outcome.changed, outcome.result)))
             self._snapshot = new
             self._checks.accepted(new)
             return outcome
@@ -266,6 +320,38 @@ class Gateway:
         return leaned_on(written, others, described_elsewhere,
                          {iri: m.creator for iri, m in meta.items()},
                          lambda: check(self.asserted, *own))
+
+
+def _edits(old: Snapshot, new: Snapshot, changed: Iterable[str],
+           result: CheckResult) -> dict[str, Edit]:
+    """The write from ``old`` to ``new`` as triples removed and added per served graph:
+    the ``changed`` contributed graphs, caog:inferred and caog:contrib-log."""
+    edits, log_before, log_after = {}, Graph(), Graph()
+    for iri in changed:
+        before, after = old.graphs.get(iri), new.graphs.get(iri)
+        edits[iri] = Edit(dropped=True) if after is None else Edit(
+            set(_minus(after, before)), set(_minus(before, after)))
+        if iri in old.meta:
+            log_before += meta_triples(iri, old.meta[iri])
+        if iri in new.meta:
+            log_after += meta_triples(iri, new.meta[iri])
+    added, removed = inferred_change(old.inferred, new.inferred, result)
+    edits[str(GRAPH_INFERRED)] = Edit(added, removed)
+    edits[str(GRAPH_CONTRIB_LOG)] = Edit(set(_minus(log_after, log_before)),
+                                         set(_minus(log_before, log_after)))
+    return edits
+
+
+def inferred_change(before: Graph, after: Graph, result) -> tuple[Collection, Collection]:
+    """(added, removed): how a write changed the published closure. An incremental
+    check knows what the write derived (``inferred_added`` / ``inferred_removed``, in
+    time proportional to the write); otherwise the two closures are compared (linear in
+    the closure). ``removed`` may name triples ``before`` lacks: removing them is a no-op."""
+    added = getattr(result, "inferred_added", None)
+    removed = getattr(result, "inferred_removed", None)
+    if added is not None and removed is not None and getattr(result, "incremental", True):
+        return added, removed
+    return set(_minus(after, before)), set(_minus(before, after))
 
 
 def _refuse_statements_about_graphs(changes: Changes) -> None:

@@ -5,7 +5,8 @@ Two engines implement :class:`Engine`: the local pool of worker processes
 web layer and the write path see only this interface.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -65,6 +66,28 @@ class Answer:
     count: int  # rows (SELECT), triples (graph) or 1 (ASK)
 
 
+@dataclass(frozen=True)
+class GraphDelta:
+    """One write's change to named graphs, applied as one step: per graph IRI, the
+    N-Triples ``removed`` and then ``added``; the graphs in ``dropped`` go whole first.
+    Blank node labels are the served store's own.
+
+    ``whole`` returns, as they are after this change, every named graph that writes
+    through the engine have ever changed (IRI → N-Triples; a graph it leaves out is
+    dropped): a query worker that starts afresh, or that fell behind the entries the
+    engine keeps, is brought up to date with it."""
+
+    added: Mapping[str, bytes] = field(default_factory=dict)
+    removed: Mapping[str, bytes] = field(default_factory=dict)
+    dropped: frozenset[str] = frozenset()
+    whole: Callable[[], Mapping[str, bytes]] = dict
+
+    @property
+    def graphs(self) -> set[str]:
+        """The graphs it changes."""
+        return {*self.added, *self.removed, *self.dropped}
+
+
 class Engine(Protocol):
     """A query engine over the served dataset."""
 
@@ -96,6 +119,9 @@ class Engine(Protocol):
 
     def replace_graphs(self, graphs: dict[str, bytes | None]) -> None:
         """Replace whole named graphs (IRI -> N-Triples bytes; None drops one)."""
+
+    def change_graphs(self, delta: GraphDelta) -> None:
+        """Apply one write's ``delta`` to the named graphs."""
 
     def worker_pids(self) -> list[int]:
         """The engine's worker processes (none for a remote store)."""

@@ -8,9 +8,18 @@ product runs to completion whatever Python does meanwhile). A worker process
 so evaluation really stops.
 
 Every worker loads the same N-Quads file into an in-memory store (or opens the shared
-on-disk one, ``caonto.engine.disk_store``). Writes go to an append-only log; a worker
-replays the entries it has not seen before it answers its next request, and a respawned
-worker replays all; a worker that fails to replay an entry is replaced, never used.
+on-disk one, ``caonto.engine.disk_store``). Writes go to a log; a worker replays the
+entries it has not seen before it answers its next request, all of them in one step
+between two requests; a worker that fails to replay an entry is replaced, never used.
+A contribution's entry is its delta (``change_graphs``: triples removed and added per
+graph), so replaying it costs what the write changed, not the size of the graphs.
+
+The log keeps only what a live worker still needs, and at most ``MAX_LOG_ENTRIES``
+entries: a respawned worker, or one that fell further behind, is brought up to date
+with the graphs the writes changed, whole, as the latest delta's ``whole()`` gives
+them, and then the entries after it. (Plain SPARQL updates, ``update``, are not covered
+by ``whole()``: once one is logged, the log keeps every entry, as a respawned worker
+needs them all.)
 Every query and update is checked by ``caonto.engine.guard`` inside the worker, which
 runs without network (``caonto.sandbox``).
 """
@@ -28,7 +37,8 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -40,6 +50,7 @@ from caonto.engine.interface import (
     DatasetChoice,
     EngineBusy,
     EvaluationError,
+    GraphDelta,
     NotAcceptable,
     QueryError,
     QueryRefused,
@@ -54,6 +65,7 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 PUBLIC, PAGES = "public", "pages"  # the two lanes: clients' queries, the server's own reads
 RESPAWN_PAUSES = (1, 2, 4, 8, 10)  # seconds after each failed start; then the pool runs
 # one worker short, and says so in the log
+MAX_LOG_ENTRIES = 64  # writes kept for workers that lag; past it they catch up whole
 
 
 class SandboxUnavailable(EvaluationError):
@@ -65,7 +77,25 @@ class _Worker:
     process: subprocess.Popen
     conn: Connection
     lane: str = PUBLIC
-    applied: int = 0  # how many update-log entries this worker has replayed
+    applied: int = 0  # the log position this worker has replayed up to
+
+
+@dataclass
+class _CatchUp:
+    """The graphs writes have changed, whole, as they are at log position ``at``: one
+    replacement entry that brings any worker there (computed once, when first needed)."""
+
+    at: int
+    whole: Callable[[], Mapping[str, bytes]]
+    touched: frozenset[str]  # every graph a write has changed: those ``whole`` omits go
+    _entry: dict | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def entry(self) -> dict:
+        with self._lock:
+            if self._entry is None:
+                self._entry = {**dict.fromkeys(self.touched), **self.whole()}
+            return self._entry
 
 
 def _stop_workers(workers: list[_Worker], lock: threading.Lock) -> None:
@@ -129,7 +159,11 @@ class QueryEngine:
         self._start_timeout = start_timeout
         self._idle: dict[str, queue.Queue[_Worker]] = {PUBLIC: queue.Queue(), PAGES: queue.Queue()}
         self._has_page_lane = page_workers > 0
-        self._log: list = []
+        # The log, swapped whole under _update_lock so readers see one consistent state:
+        # (position of its first kept entry, the kept entries, the catch-up or None).
+        self._log: tuple[int, list, _CatchUp | None] = (0, [], None)
+        self._touched: set[str] = set()  # graphs replace_graphs / change_graphs changed
+        self._sparql_logged = False  # an update() entry: whole() cannot stand for it
         self._update_lock = threading.Lock()
         self._closed = False
         self.triples = 0
@@ -246,7 +280,7 @@ class QueryEngine:
         the write log is replaced and the request goes to another, once."""
         for attempt in (1, 2):
             worker = self._take(lane)
-            pending = self._log[worker.applied:]
+            pending, position = self._pending(worker)
             try:
                 # plain pickle: multiprocessing's own pickler costs more per message
                 worker.conn.send_bytes(pickle.dumps((pending, operation, args), PROTOCOL))
@@ -268,12 +302,40 @@ class QueryEngine:
                     continue
                 raise EvaluationError("no query worker could apply the latest writes; "
                                       "the query was not answered")
-            worker.applied += len(pending)
+            worker.applied = position
             if on_reply:
                 on_reply(worker, reply)
             self._idle[worker.lane].put(worker)
             return reply
         raise AssertionError("unreachable")
+
+    def _pending(self, worker: _Worker) -> tuple[list, int]:
+        """The log entries ``worker`` lacks, and the position they bring it to."""
+        start, entries, catch_up = self._log
+        end = start + len(entries)
+        if worker.applied >= start:
+            return entries[worker.applied - start:], end
+        return [catch_up.entry(), *entries[catch_up.at - start:]], end
+
+    def _append(self, entry, catch_up: _CatchUp | None = None) -> int:
+        """Log ``entry`` (hold _update_lock) and drop what no worker needs; its position."""
+        start, entries, old_catch_up = self._log
+        entries = [*entries, entry]
+        end = start + len(entries)
+        catch_up = catch_up or old_catch_up
+        if catch_up is not None and not self._sparql_logged:
+            with self._all_lock:
+                needed = min((w.applied for w in self._all), default=end)
+            keep_from = min(max(needed, end - MAX_LOG_ENTRIES), catch_up.at)
+            if keep_from > start:
+                entries = entries[keep_from - start:]
+                start = keep_from
+        self._log = (start, entries, catch_up)
+        return end
+
+    def log_size(self) -> int:
+        """How many write-log entries are kept (bounded: see the module docstring)."""
+        return len(self._log[1])
 
     def query(self, text: str, choice: DatasetChoice = DatasetChoice(),
               solutions_format: formats.Format | None = formats.DEFAULT[formats.SOLUTIONS],
@@ -330,8 +392,8 @@ class QueryEngine:
         """
         def record(worker: _Worker, reply) -> None:
             if reply[0] == "done":  # logged only once it worked; this worker has it already
-                self._log = self._log + [text]
-                worker.applied = len(self._log)
+                self._sparql_logged = True
+                worker.applied = self._append(text)
 
         bounded = self._bounded(timeout)
         with self._update_lock:  # one writer at a time keeps the log in one order
@@ -345,17 +407,30 @@ class QueryEngine:
         contributions gateway, which has already validated and stored them).
 
         Older log entries lose the graphs this one replaces, so rewriting the same
-        graphs does not grow the log."""
+        graphs does not grow the log's bytes."""
         entry = dict(graphs)
         with self._update_lock:
+            start, entries, catch_up = self._log
             kept = [{g: d for g, d in old.items() if g not in entry}
-                    if isinstance(old, dict) else old for old in self._log]
-            self._log = kept + [entry]
+                    if isinstance(old, dict) else old for old in entries]
+            self._log = (start, kept, catch_up)
+            self._touched.update(entry)
+            self._append(entry)
+
+    def change_graphs(self, delta: GraphDelta) -> None:
+        """Apply ``delta`` in every worker, as one step before that worker's next request
+        (the contributions gateway's writes, already validated and stored)."""
+        entry = ("delta", sorted(delta.dropped), dict(delta.removed), dict(delta.added))
+        with self._update_lock:
+            self._touched.update(delta.graphs)
+            at = self.data_version + 1
+            self._append(entry, _CatchUp(at, delta.whole, frozenset(self._touched)))
 
     @property
     def data_version(self) -> int:
         """Grows with every applied write: caches of derived data key on it."""
-        return len(self._log)
+        start, entries, _catch_up = self._log
+        return start + len(entries)
 
     def _bounded(self, timeout: float | None) -> float:
         timeout = positive_seconds(timeout)

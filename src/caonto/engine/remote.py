@@ -51,6 +51,7 @@ from caonto.engine.interface import (
     Answer,
     DatasetChoice,
     EvaluationError,
+    GraphDelta,
     NotAcceptable,
     QuerySyntaxError,
     QueryTimeout,
@@ -286,6 +287,11 @@ class RemoteEngine:
                 else:
                     self._update(_replacement_update(iri, data), None)
             self._written()
+
+    def change_graphs(self, delta: GraphDelta) -> None:
+        """The graphs ``delta`` touches, replaced whole (a Graph Store has no delta)."""
+        whole = delta.whole()
+        self.replace_graphs({iri: whole.get(iri) for iri in sorted(delta.graphs)})
 
     def worker_pids(self) -> list[int]:
         return []

@@ -135,12 +135,34 @@ def _replace_graphs(store: ox.Store, graphs: dict) -> None:
                          for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
 
 
+def _change_graphs(store: ox.Store, entry: tuple) -> None:
+    """Apply a delta entry ("delta", dropped IRIs, {IRI: N-Triples removed}, {IRI:
+    N-Triples added}): drop, then remove, then add, with blank node labels kept. A
+    worker applies this between two of its requests, so no query sees half of it."""
+    _kind, dropped, removed, added = entry
+    for iri in dropped:
+        store.remove_graph(ox.NamedNode(iri))
+    for iri, data in removed.items():
+        name = ox.NamedNode(iri)
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            store.remove(ox.Quad(t.subject, t.predicate, t.object, name))
+        if iri not in added and next(store.quads_for_pattern(None, None, None, name),
+                                     None) is None:
+            store.remove_graph(name)  # emptied: gone, as a whole replacement leaves it
+    for iri, data in added.items():
+        name = ox.NamedNode(iri)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, name)
+                     for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+
+
 def _replay(store: ox.Store, updates: list, graphs_cache: dict) -> str | None:
     """Apply the write-log entries this worker has not seen; the first failure's message."""
     for update in updates:
         try:
             if isinstance(update, dict):
                 _replace_graphs(store, update)
+            elif isinstance(update, tuple):
+                _change_graphs(store, update)
             else:
                 store.update(update)
         except Exception as error:  # the parent replaces this worker, whatever went wrong

@@ -10,8 +10,9 @@ reads (GET/HEAD on ``/store``) are open. Every write goes through the gateway
 
 Settings: CAONTO_TOKENS, CAONTO_TOKENS_FILE, CAONTO_CONTRIB_DIR. Body size is bounded
 by CAONTO_MAX_REQUEST_BYTES (413). Request bodies are parsed, and updates run, in a
-sandboxed one-shot process (``caonto.contrib.isolated``) bounded by the query timeout
-and the worker memory cap; a crash there is a 400, too much memory 413, a timeout 503.
+sandboxed process forked for the job (``caonto.contrib.isolated``) bounded by the query
+timeout and the worker memory cap; a crash there is a 400, too much memory 413, a
+timeout 503.
 Reads (``GET /store``) go through the query engine, with the same row cap, byte cap and
 timeout as ``/sparql``.
 """
@@ -32,6 +33,7 @@ from caonto.contrib.convert import fresh_blank_nodes, from_oxigraph, oxigraph_tr
 from caonto.contrib.gateway import (
     Gateway,
     Outcome,
+    Publication,
     Rejected,
     Snapshot,
     WriteRefused,
@@ -50,6 +52,7 @@ from caonto.contrib.update import (
 from caonto.engine.interface import (
     EngineBusy,
     EvaluationError,
+    GraphDelta,
     QueryError,
     QueryTimeout,
 )
@@ -76,9 +79,10 @@ class ContribState:
     gateway: Gateway
     tokens: Tokens
     nquads: Path  # the built dataset the served store starts from
-    limits: isolated.Limits  # for parsing bodies and running updates
+    jobs: isolated.Jobs  # parses bodies and runs updates, sandboxed
 
     def close(self) -> None:
+        self.jobs.close()
         self.gateway.storage.close()
 
 
@@ -94,15 +98,26 @@ def _start(setup_state) -> None:
     # Without tokens nothing can be written: read what is there, take no lock.
     storage = GraphStorage(root, writable=tokens.enabled)
 
-    def publish(graphs) -> None:
-        engine.replace_graphs({iri: to_ntriples(g) if g is not None and len(g) else None
-                               for iri, g in graphs.items()})
+    def publish(publication: Publication) -> None:
+        if publication.edits is None:  # at start: the stored graphs, whole
+            engine.replace_graphs({iri: to_ntriples(g) if g is not None and len(g) else None
+                                   for iri, g in publication.items()})
+            return
+        edits = publication.edits
+        engine.change_graphs(GraphDelta(
+            added={iri: to_ntriples(e.added) for iri, e in edits.items() if e.added},
+            removed={iri: to_ntriples(e.removed) for iri, e in edits.items() if e.removed},
+            dropped=frozenset(iri for iri, e in edits.items() if e.dropped),
+            whole=lambda: {iri: to_ntriples(g) for iri, g in publication.current().items()
+                           if len(g)}))
 
     gateway = Gateway(storage, lambda: asserted_from_nquads(nquads), publish)
     gateway.start()
-    limits = isolated.Limits(settings.query_timeout, settings.worker_memory_mb,
-                             settings.sandbox == "on")
-    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads, limits)
+    jobs = isolated.Jobs(isolated.Limits(settings.query_timeout, settings.worker_memory_mb,
+                                         settings.sandbox == "on"))
+    if tokens.enabled:
+        jobs.start()  # warm before the first write arrives
+    app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads, jobs)
     app.logger.info("contributions: %s; writes %s", root,
                     f"on for {len(tokens.entries)} token(s)" if tokens.enabled
                     else "off (no CAONTO_TOKENS / CAONTO_TOKENS_FILE)")
@@ -251,10 +266,16 @@ def update() -> Response:
     nquads = _state().nquads
 
     def plan(snapshot: Snapshot) -> dict:
-        graphs = {iri: to_ntriples(g) for iri, g in snapshot.graphs.items()}
-        graphs[str(GRAPH_INFERRED)] = to_ntriples(snapshot.inferred)
-        graphs[str(GRAPH_CONTRIB_LOG)] = to_ntriples(log_graph(snapshot.meta))
-        reply = _isolated("update", (str(nquads), graphs, text))
+        def answer(request: tuple):
+            if request[0] == "graphs":  # a data-only update: the graphs it names
+                return {iri: to_ntriples(snapshot.graphs[iri]) for iri in request[1]
+                        if iri in snapshot.graphs}
+            graphs = {iri: to_ntriples(g) for iri, g in snapshot.graphs.items()}
+            graphs[str(GRAPH_INFERRED)] = to_ntriples(snapshot.inferred)
+            graphs[str(GRAPH_CONTRIB_LOG)] = to_ntriples(log_graph(snapshot.meta))
+            return str(nquads), graphs
+
+        reply = _isolated("update", (text,), answer)
         if reply[0] == "refused":
             raise WriteRefused(reply[1], reply[2])
         return {iri: _from_ntriples(data) if data else None for iri, data in reply[1].items()}
@@ -262,10 +283,10 @@ def update() -> Response:
     return _submit(plan, writer, created_status=200)
 
 
-def _isolated(job: str, args: tuple):
+def _isolated(job: str, args: tuple, answer=None):
     """Run a job of ``caonto.contrib.isolated``; its failures become HTTP errors."""
     try:
-        return isolated.run(job, args, _state().limits)
+        return _state().jobs.run(job, args, answer)
     except isolated.JobFailed as failure:
         raise ApiError(failure.status, failure.message,
                        headers={"Retry-After": "5"} if failure.status == 503 else None) \
