@@ -223,6 +223,11 @@ def test_a_restart_after_writes_serves_the_same_data(tmp_path):
         app.extensions["caonto.contrib"].close()
         app.extensions["caonto"].engine.close()
 
+    app = create_app({**settings, "CAONTO_CONTRIB_DIR": str(tmp_path / "empty")})
+    try:
+        pristine = everything(app)
+    finally:
+        stop(app)
     app = create_app(settings)
     try:
         client = app.test_client()
@@ -242,3 +247,9 @@ def test_a_restart_after_writes_serves_the_same_data(tmp_path):
         assert everything(again) == served
     finally:
         stop(again)
+    # The journal is what lasts: with none, the restart serves the built dataset alone.
+    empty = create_app({**settings, "CAONTO_CONTRIB_DIR": str(tmp_path / "empty")})
+    try:
+        assert everything(empty) == pristine
+    finally:
+        stop(empty)
