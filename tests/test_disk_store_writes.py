@@ -253,3 +253,18 @@ def test_a_restart_after_writes_serves_the_same_data(tmp_path):
         assert everything(empty) == pristine
     finally:
         stop(empty)
+
+
+def test_a_worker_that_cannot_open_the_checkpoint_never_answers_from_the_old_one(
+        disk_engine):
+    import shutil
+
+    before = quads(disk_engine)
+    disk_engine.replace_graphs({"urn:a": b"<urn:a> <urn:p> <urn:b> .\n"})
+    [newest] = disk_engine.checkpoints()
+    shutil.rmtree(newest)
+    with pytest.raises(EvaluationError, match="no query worker could apply"):
+        quads(disk_engine)  # both attempts fail: no answer rather than a stale one
+    disk_engine.replace_graphs({"urn:c": b"<urn:c> <urn:p> <urn:c> .\n"})
+    assert quads(disk_engine) - before == {b"<urn:a>\t<urn:a>\t<urn:p>\t<urn:b>",
+                                           b"<urn:c>\t<urn:c>\t<urn:p>\t<urn:c>"}

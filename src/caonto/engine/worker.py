@@ -158,8 +158,8 @@ def _follow(store: ox.Store, updates: list, graphs_cache: dict) -> tuple[ox.Stor
         return store, None
     try:
         reopened = disk_store.open_read_only(Path(version.path))
-    except OSError as error:
-        return store, f"checkpoint {version.number}: {error}"
+    except Exception as error:  # the parent replaces this worker: never serve the old one
+        return store, f"checkpoint {version.number}: {type(error).__name__}: {error}"
     graphs_cache.clear()
     return reopened, None
 
