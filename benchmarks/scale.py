@@ -274,13 +274,14 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _unique_mb(directory: Path) -> float:
-    """Bytes on disk under ``directory``, each hard-linked file counted once."""
+def _unique_mb(*directories: Path) -> float:
+    """Bytes on disk under ``directories``, each hard-linked file counted once."""
     inodes = {}
-    for path in directory.rglob("*"):
-        if path.is_file():
-            stat = path.stat()
-            inodes[(stat.st_dev, stat.st_ino)] = stat.st_blocks * 512
+    for directory in directories:
+        for path in directory.rglob("*"):
+            if path.is_file():
+                stat = path.stat()
+                inodes[(stat.st_dev, stat.st_ino)] = stat.st_blocks * 512
     return sum(inodes.values()) / 2**20
 
 
@@ -339,9 +340,10 @@ def measure_disk_writes(n: int, workdir: Path, writes: int = 100) -> dict:
         every_worker_answers()
         checkpoints = engine.checkpoints()
         base = location_for(dataset)
+        writes_dir = base.with_name(base.name + "-writes")
         out.update(after=rss(), write_mean_s=sum(times) / len(times), write_max_s=max(times),
                    checkpoints=len(checkpoints), base_mb=_unique_mb(base),
-                   writes_mb=_unique_mb(base.with_name(base.name + "-writes")),
+                   writes_mb=_unique_mb(base, writes_dir) - _unique_mb(base),
                    peak_mb=_peak_mb())
         return out
     finally:
@@ -569,7 +571,8 @@ def report(results: dict, args) -> str:
               "queries; *server* is the process holding the engine (the gateway's own "
               "graphs, held by `caonto serve` for checking writes, are not in it). *disk*: "
               "the prepared store, and the writer's copy plus the checkpoints kept, each "
-              "hard-linked file counted once.", "",
+              "hard-linked file counted once: *writes* is what the writer's copy and the "
+              "checkpoints add to the prepared store.", "",
               "| size | RSS before: server / workers / total | RSS after: server / workers / "
               "writer / total | write s (mean / max) | checkpoints kept | disk MB: store / "
               "writes |",
