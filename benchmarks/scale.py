@@ -255,9 +255,10 @@ def measure_read_only(n: int, workdir: Path) -> dict:
     return {"open_s": opened, "peak_mb": _peak_mb(), "growth_mb": _peak_mb() - baseline}
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of process ``pid`` now (VmRSS) or at its peak (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -316,6 +317,8 @@ def measure_disk_writes(n: int, workdir: Path, writes: int = 100) -> dict:
         return {"server": _rss_mb(os.getpid()),
                 "workers": sum(_rss_mb(pid) for pid in children if pid in workers),
                 "writer": sum(_rss_mb(pid) for pid in children if pid not in workers),
+                "writer_peak": sum(_rss_mb(pid, "VmHWM") for pid in children
+                                   if pid not in workers),
                 "total": _rss_mb(os.getpid()) + sum(_rss_mb(pid) for pid in children)}
 
     try:
@@ -574,20 +577,21 @@ def report(results: dict, args) -> str:
               "hard-linked file counted once: *writes* is what the writer's copy and the "
               "checkpoints add to the prepared store.", "",
               "| size | RSS before: server / workers / total | RSS after: server / workers / "
-              "writer / total | write s (mean / max) | checkpoints kept | disk MB: store / "
-              "writes |",
-              "|---:|---|---|---|---:|---|"]
+              "writer / total | writer peak MB | write s (mean / max) | checkpoints kept | "
+              "disk MB: store / writes |",
+              "|---:|---|---|---:|---|---:|---|"]
     for n in sizes:
         w = results[str(n)].get("disk_writes", {})
         before, after = w.get("before", {}), w.get("after", {})
         if not before:
-            lines.append(f"| {n} | {w.get('note', '–')} | | | | |")
+            lines.append(f"| {n} | {w.get('note', '–')} | | | | | |")
             continue
         lines.append(
             f"| {n} | {_s(before.get('server'), 0)} / {_s(before.get('workers'), 0)} / "
             f"{_s(before.get('total'), 0)} | {_s(after.get('server'), 0)} / "
             f"{_s(after.get('workers'), 0)} / {_s(after.get('writer'), 0)} / "
-            f"{_s(after.get('total'), 0)} | {_s(w.get('write_mean_s'))} / "
+            f"{_s(after.get('total'), 0)} | {_s(after.get('writer_peak'), 0)} | "
+            f"{_s(w.get('write_mean_s'))} / "
             f"{_s(w.get('write_max_s'))} | {w.get('checkpoints', '–')} | "
             f"{_s(w.get('base_mb'), 0)} / {_s(w.get('writes_mb'), 0)} |")
     if "essay" in results:

@@ -105,8 +105,8 @@ def open_read_only(directory: Path) -> ox.Store:
 
 @dataclass(frozen=True)
 class Version:
-    """A write-log entry for workers on the shared store: from now on read the complete
-    checkpoint at ``path``, which holds every write up to the ``number``-th."""
+    """A write-log entry for workers on the shared store: from now on read checkpoint
+    ``number``, complete at ``path``, which holds every write accepted so far."""
     number: int
     path: str
 
