@@ -140,6 +140,17 @@ caor:membership-bench-{k} a cao:Membership ;
 """
 
 
+CONTRIBUTION_NT = (  # the same contribution as N-Triples, as the gateway publishes it
+    "<https://w3id.org/caonto/id/membership-bench-{k}> "
+    "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/caonto/def/Membership> .\n"
+    "<https://w3id.org/caonto/id/membership-bench-{k}> "
+    "<https://w3id.org/caonto/def/member> <https://w3id.org/caonto/id/state-{k}-1> .\n"
+    "<https://w3id.org/caonto/id/membership-bench-{k}> "
+    "<https://w3id.org/caonto/def/organization> <https://w3id.org/caonto/id/org-{k}-0> .\n"
+    "<https://w3id.org/caonto/id/membership-bench-{k}> "
+    "<http://purl.org/dc/terms/source> <https://example.org/source/{k}> .\n")
+
+
 def measure_incremental(n: int, workdir: Path, writes: int = 5) -> dict:
     from rdflib import Graph
 
@@ -244,9 +255,107 @@ def measure_read_only(n: int, workdir: Path) -> dict:
     return {"open_s": opened, "peak_mb": _peak_mb(), "growth_mb": _peak_mb() - baseline}
 
 
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of process ``pid`` now (VmRSS) or at its peak (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _unique_mb(*directories: Path) -> float:
+    """Bytes on disk under ``directories``, each hard-linked file counted once."""
+    inodes = {}
+    for directory in directories:
+        for path in directory.rglob("*"):
+            if path.is_file():
+                stat = path.stat()
+                inodes[(stat.st_dev, stat.st_ino)] = stat.st_blocks * 512
+    return sum(inodes.values()) / 2**20
+
+
+def measure_disk_writes(n: int, workdir: Path, writes: int = 100) -> dict:
+    """Memory of the engine on the shared on-disk store before and after ``writes``
+    writes, each published as the gateway publishes an accepted contribution: the new
+    graph, the contribution log and the whole inferred graph (grown by the write's own
+    inferences). This process plays the server; its children are the 2 query workers,
+    the page worker and, once a write comes, the writer. RSS is read after every worker
+    has answered the same queries."""
+    import pyoxigraph as ox
+
+    from caonto.engine.disk_store import location_for, prepare
+    from caonto.engine.pool import QueryEngine
+
+    dataset = _dataset(n, workdir)
+    inferred_iri = "https://w3id.org/caonto/graph/inferred"
+    inferred = ox.Store.read_only(str(prepare(dataset))).dump(
+        format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(inferred_iri))
+    queries = [QUERIES["aggregate"], QUERIES["lookup"].replace("{entity}", LOOKUP_ENTITY)]
+    engine = QueryEngine(dataset, workers=2, page_workers=1, timeout=300, disk_store=True)
+
+    def every_worker_answers() -> None:
+        for query in queries:
+            for _ in range(2):
+                engine.query(query)
+            engine.query(query, internal=True)
+
+    def rss() -> dict:
+        children = _children(os.getpid())
+        workers = set(engine.worker_pids())
+        return {"server": _rss_mb(os.getpid()),
+                "workers": sum(_rss_mb(pid) for pid in children if pid in workers),
+                "writer": sum(_rss_mb(pid) for pid in children if pid not in workers),
+                "writer_peak": sum(_rss_mb(pid, "VmHWM") for pid in children
+                                   if pid not in workers),
+                "total": _rss_mb(os.getpid()) + sum(_rss_mb(pid) for pid in children)}
+
+    try:
+        every_worker_answers()
+        out = {"before": rss(), "writes": writes}
+        contribution_log = b""
+        times = []
+        for k in range(writes):
+            graph = f"https://w3id.org/caonto/graph/contrib/bench-{k}"
+            member = f"<https://w3id.org/caonto/id/membership-bench-{k}>"
+            state = f"<https://w3id.org/caonto/id/state-{k}-1>"
+            inferred += (f"{state} <https://w3id.org/caonto/def/hasMembership> {member} .\n"
+                         f"{member} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+                         "<http://www.w3.org/ns/org#Membership> .\n").encode()
+            contribution_log += (f"<{graph}> <http://purl.org/dc/terms/created> "
+                                 f"\"2026-01-01T00:00:{k % 60:02d}Z\" .\n").encode()
+            began = time.perf_counter()
+            engine.replace_graphs({
+                graph: CONTRIBUTION_NT.format(k=k).encode(), inferred_iri: inferred,
+                "https://w3id.org/caonto/graph/contrib-log": contribution_log})
+            times.append(time.perf_counter() - began)
+        every_worker_answers()
+        checkpoints = engine.checkpoints()
+        base = location_for(dataset)
+        writes_dir = base.with_name(base.name + "-writes")
+        out.update(after=rss(), write_mean_s=sum(times) / len(times), write_max_s=max(times),
+                   checkpoints=len(checkpoints), base_mb=_unique_mb(base),
+                   writes_mb=_unique_mb(base, writes_dir) - _unique_mb(base),
+                   peak_mb=_peak_mb())
+        return out
+    finally:
+        engine.close()
+
+
 MEASURES = {"reasoning": measure_reasoning, "incremental": measure_incremental,
             "sparql-rules": measure_sparql_rules, "stores": measure_stores,
-            "read-only": measure_read_only}
+            "read-only": measure_read_only, "disk-writes": measure_disk_writes}
 
 
 def in_child(measure: str, n: int, workdir: Path, limit: float, **flags) -> dict:
@@ -454,6 +563,37 @@ def report(results: dict, args) -> str:
             f"{_s(sv.get('disk_peak_mb'), 0)} / {_s(sv.get('disk4_peak_mb'), 0)} | "
             f"{_s(sv.get('oxigraph_load_and_start_s'))} | {_s(sv.get('oxigraph_peak_mb'), 0)} | "
             f"{_s(pb.get('publish_s'))} |")
+    lines += ["", "## Writes on the shared on-disk store", "",
+              "The engine on the shared store (CAONTO_DISK_STORE=on; 2 query workers and the "
+              "page worker) before and after 100 writes, each published as the gateway "
+              "publishes an accepted contribution: the new graph, the contribution log and "
+              "the *whole* inferred graph. One writer process applies each write to its "
+              "read-write copy, writing only the quads that differ, and checkpoints it; the "
+              "workers reopen the newest checkpoint read-only (`caonto.engine.disk_store`). "
+              "RSS (MB, now, not peak) is read after every worker has answered the same two "
+              "queries; *server* is the process holding the engine (the gateway's own "
+              "graphs, held by `caonto serve` for checking writes, are not in it). *disk*: "
+              "the prepared store, and the writer's copy plus the checkpoints kept, each "
+              "hard-linked file counted once: *writes* is what the writer's copy and the "
+              "checkpoints add to the prepared store.", "",
+              "| size | RSS before: server / workers / total | RSS after: server / workers / "
+              "writer / total | writer peak MB | write s (mean / max) | checkpoints kept | "
+              "disk MB: store / writes |",
+              "|---:|---|---|---:|---|---:|---|"]
+    for n in sizes:
+        w = results[str(n)].get("disk_writes", {})
+        before, after = w.get("before", {}), w.get("after", {})
+        if not before:
+            lines.append(f"| {n} | {w.get('note', '–')} | | | | | |")
+            continue
+        lines.append(
+            f"| {n} | {_s(before.get('server'), 0)} / {_s(before.get('workers'), 0)} / "
+            f"{_s(before.get('total'), 0)} | {_s(after.get('server'), 0)} / "
+            f"{_s(after.get('workers'), 0)} / {_s(after.get('writer'), 0)} / "
+            f"{_s(after.get('total'), 0)} | {_s(after.get('writer_peak'), 0)} | "
+            f"{_s(w.get('write_mean_s'))} / "
+            f"{_s(w.get('write_max_s'))} | {w.get('checkpoints', '–')} | "
+            f"{_s(w.get('base_mb'), 0)} / {_s(w.get('writes_mb'), 0)} |")
     if "essay" in results:
         e = results["essay"]
         lines += ["", f"Start-up on the real essay ({e.get('triples')} triples): a cold build "
@@ -584,6 +724,8 @@ def main(argv: list[str] | None = None) -> int:
             r["serve"] = serve_and_drive(n, workdir, args.concurrency, args.requests,
                                          args.seconds)
             print("  serve", {k: v for k, v in r["serve"].items() if k != "queries"}, flush=True)
+            r["disk_writes"] = in_child("disk-writes", n, workdir, 3600)
+            print("  disk writes", r["disk_writes"], flush=True)
             if not args.quick:
                 r["publish"] = measure_publish(n, workdir)
                 print("  publish", r["publish"], flush=True)

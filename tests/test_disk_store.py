@@ -8,7 +8,7 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from caonto.engine.disk_store import is_current, location_for, open_read_only, prepare, writable_copy
+from caonto.engine.disk_store import is_current, location_for, open_read_only, prepare
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -52,15 +52,6 @@ def test_several_processes_read_it_at_once(endpoint_dataset, tmp_path):
                               text=True, timeout=60, check=True).stdout.strip()
                for _ in range(2)]
     assert outputs == [str(count(held))] * 2
-
-
-def test_writes_go_to_an_in_memory_copy(endpoint_dataset, tmp_path):
-    source = tmp_path / "data.nq"
-    source.write_bytes(endpoint_dataset.read_bytes())
-    shared = open_read_only(prepare(source))
-    copy = writable_copy(source)
-    copy.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
-    assert count(copy) == count(shared) + 1
 
 
 def test_the_query_engine_serves_from_the_shared_store_and_still_takes_writes(

@@ -31,6 +31,15 @@ class RdfInputError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+def load_nquads(store: ox.Store, path: Path) -> None:
+    """Add an N-Quads file to ``store`` with its blank node labels as written.
+
+    ``Store.load`` and ``bulk_load`` give every blank node a fresh label; the
+    contributions gateway reads the same file with the file's labels, so the closure it
+    publishes after a write would no longer meet the nodes it is about."""
+    store.bulk_extend(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+
+
 def format_for_path(path: Path) -> Format:
     """The RDF format a file name implies; RdfInputError for an unknown suffix."""
     found = formats.for_path(path)

@@ -45,13 +45,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from caonto import formats, sandbox
 from caonto.contrib.update import UpdateError, changed_quads, data_only_graphs, scratch_store
 from caonto.engine.guard import parse_in_deep_thread
-from caonto.rdf_io import RdfInputError, read_quads
+from caonto.rdf_io import RdfInputError, load_nquads, read_quads
 
 START_TIMEOUT = 60.0  # seconds for a fork server to import and enter the sandbox
 _WARM_UP = "PREFIX x: <urn:x:> INSERT DATA { GRAPH x:g { x:s x:p 1, 'a'@en, [] } }"
@@ -264,7 +265,7 @@ def _update(conn: Connection, text: str):
             return _changed_reply(changed)
     conn.send(("dataset",))
     nquads, graphs = conn.recv()
-    store = scratch_store(lambda s: s.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS),
+    store = scratch_store(lambda s: load_nquads(s, Path(nquads)),
                           _triples(graphs))
     try:
         changed = parse_in_deep_thread(changed_quads, store, text)

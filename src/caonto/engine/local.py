@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from caonto.engine.guard import read
 from caonto.engine.interface import QuerySyntaxError
 from caonto.namespaces import ASSERTED_GRAPHS, CAO, GRAPH_ESSAY, GRAPH_RECORD, PREFIXES
+from caonto.rdf_io import load_nquads
 
 # A SELECT answer as (header, rows of display strings), an ASK answer, or Turtle text.
 QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
@@ -18,7 +19,7 @@ QueryAnswer = tuple[list[str], list[list[str]]] | bool | str
 
 def open_store(nquads: Path) -> ox.Store:
     store = ox.Store()
-    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    load_nquads(store, nquads)
     return store
 
 

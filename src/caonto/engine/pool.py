@@ -20,6 +20,10 @@ with the graphs the writes changed, whole, as the latest delta's ``whole()`` giv
 them, and then the entries after it. (Plain SPARQL updates, ``update``, are not covered
 by ``whole()``: once one is logged, the log keeps every entry, as a respawned worker
 needs them all.)
+On the shared store, one writer process applies each write and checkpoints it, and the
+log carries only "read checkpoint N" (``disk_store.Version``): each checkpoint
+supersedes the last, so the log keeps just the newest, and the workers stay on shared,
+read-only storage.
 Every query and update is checked by ``caonto.engine.guard`` inside the worker, which
 runs without network (``caonto.sandbox``).
 """
@@ -31,6 +35,7 @@ import math
 import os
 import pickle
 import queue
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,6 +49,7 @@ from pathlib import Path
 
 from caonto import formats
 from caonto.engine.cache import AnswerCache
+from caonto.engine.disk_store import Version, Versions
 from caonto.engine.disk_store import prepare as prepare_disk_store
 from caonto.engine.interface import (
     Answer,
@@ -78,6 +84,8 @@ class _Worker:
     conn: Connection
     lane: str = PUBLIC
     applied: int = 0  # the log position this worker has replayed up to
+    reading: str = ""  # on the shared store: the checkpoint it has opened
+    sent: str = ""  # ... and the one it has been sent (kept until it has moved past it)
 
 
 @dataclass
@@ -106,6 +114,11 @@ def _stop_workers(workers: list[_Worker], lock: threading.Lock) -> None:
         worker.process.kill()
         worker.process.wait(5)
         worker.conn.close()
+
+
+def _close_shared(writers: list[_Worker], lock: threading.Lock, versions: Versions) -> None:
+    _stop_workers(writers, lock)
+    versions.close()
 
 
 def positive_seconds(value: float | None, name: str = "timeout") -> float | None:
@@ -165,6 +178,7 @@ class QueryEngine:
         self._touched: set[str] = set()  # graphs replace_graphs / change_graphs changed
         self._sparql_logged = False  # an update() entry: whole() cannot stand for it
         self._update_lock = threading.Lock()
+        self._sent_lock = threading.Lock()
         self._closed = False
         self.triples = 0
         self.respawns = 0
@@ -174,6 +188,13 @@ class QueryEngine:
         self._all_lock = threading.Lock()
         # Workers die with the engine even if nobody calls close() (and at interpreter exit).
         self._finalizer = weakref.finalize(self, _stop_workers, self._all, self._all_lock)
+        # The shared store's writes: directories and checkpoints, and the one process
+        # writing them once a write comes (caonto.engine.disk_store).
+        self._versions = Versions(Path(self._disk)) if self._disk else None
+        self._writers: list[_Worker] = []
+        self._shared_finalizer = weakref.finalize(self, _close_shared, self._writers,
+                                                  self._all_lock, self._versions) \
+            if self._versions else None
         lanes = [PUBLIC] * max(1, workers) + [PAGES] * max(0, page_workers)
         starting = [(lane, *self._start()) for lane in lanes]
         try:
@@ -188,7 +209,7 @@ class QueryEngine:
             raise
 
     # -- workers --
-    def _start(self):
+    def _start(self, config: str | None = None):
         # A fresh interpreter running only the worker module: fork is unsafe under threads,
         # and multiprocessing's spawn would re-import the server's __main__ (Flask, rdflib,
         # owlrl...) into every worker.
@@ -196,10 +217,19 @@ class QueryEngine:
         with theirs:
             process = subprocess.Popen(
                 [sys.executable, "-m", "caonto.engine.worker", str(theirs.fileno()),
-                 self._worker_config], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+                 config or self._worker_config], pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL)
         return process, Connection(ours.detach())
 
     def _await_ready(self, process, conn, lane: str = PUBLIC) -> _Worker:
+        self.triples = self._ready(process, conn)
+        worker = _Worker(process, conn, lane)
+        with self._all_lock:
+            self._all.append(worker)
+        return worker
+
+    def _ready(self, process, conn) -> int:
+        """Wait for a started worker to load; how many quads it holds."""
         if not conn.poll(self._start_timeout):
             process.kill()
             process.wait()
@@ -215,11 +245,7 @@ class QueryEngine:
             process.wait(5)
             conn.close()
             raise SandboxUnavailable(detail)
-        self.triples = detail
-        worker = _Worker(process, conn, lane)
-        with self._all_lock:
-            self._all.append(worker)
-        return worker
+        return detail
 
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker`` now and start its successor in the background."""
@@ -303,6 +329,9 @@ class QueryEngine:
                 raise EvaluationError("no query worker could apply the latest writes; "
                                       "the query was not answered")
             worker.applied = position
+            if pending and self._versions:
+                worker.reading = worker.sent
+                self._collect()
             if on_reply:
                 on_reply(worker, reply)
             self._idle[worker.lane].put(worker)
@@ -310,7 +339,17 @@ class QueryEngine:
         raise AssertionError("unreachable")
 
     def _pending(self, worker: _Worker) -> tuple[list, int]:
-        """The log entries ``worker`` lacks, and the position they bring it to."""
+        """The log entries ``worker`` lacks, and the position they bring it to. On the
+        shared store that is the newest checkpoint, noted as sent: it is kept until the
+        worker has moved past it."""
+        if self._versions:
+            with self._sent_lock:
+                start, entries, _ = self._log
+                end = start + len(entries)
+                if worker.applied >= end:
+                    return [], end
+                worker.sent = entries[-1].path
+                return list(entries), end
         start, entries, catch_up = self._log
         end = start + len(entries)
         if worker.applied >= start:
@@ -396,6 +435,9 @@ class QueryEngine:
                 worker.applied = self._append(text)
 
         bounded = self._bounded(timeout)
+        if self._versions:
+            self._write_shared([], text, bounded)
+            return
         with self._update_lock:  # one writer at a time keeps the log in one order
             reply = self._call("update", (text,), bounded, on_reply=record)
         if reply[0] != "done":
@@ -409,6 +451,9 @@ class QueryEngine:
         Older log entries lose the graphs this one replaces, so rewriting the same
         graphs does not grow the log's bytes."""
         entry = dict(graphs)
+        if self._versions:
+            self._write_shared([entry])
+            return
         with self._update_lock:
             start, entries, catch_up = self._log
             kept = [{g: d for g, d in old.items() if g not in entry}
@@ -421,10 +466,94 @@ class QueryEngine:
         """Apply ``delta`` in every worker, as one step before that worker's next request
         (the contributions gateway's writes, already validated and stored)."""
         entry = ("delta", sorted(delta.dropped), dict(delta.removed), dict(delta.added))
+        if self._versions:
+            self._write_shared([entry])
+            return
         with self._update_lock:
             self._touched.update(delta.graphs)
             at = self.data_version + 1
             self._append(entry, _CatchUp(at, delta.whole, frozenset(self._touched)))
+
+    # -- the shared on-disk store's writes --
+    def _write_shared(self, entries: list, update: str | None = None,
+                      timeout: float | None = None) -> None:
+        """Apply log ``entries`` (and the SPARQL ``update``, checked like any) in the
+        writer process, checkpoint its store, and log the checkpoint: every worker reads
+        it from its next request on. Raises like :meth:`update`. Nothing is logged
+        unless the checkpoint is complete; after a failure the writer is replaced, and
+        its successor starts from the newest checkpoint, so no half-applied write is
+        ever read or built on."""
+        with self._update_lock:
+            writer = self._writers[0] if self._writers else self._start_writer()
+            path = None
+            try:
+                if update is not None:
+                    reply = self._ask_writer(writer, [], "update", (update,), timeout)
+                    if reply[0] in ("syntax", "refused"):  # refused before it changed anything
+                        raise self._failure(reply)
+                    if reply[0] != "done":
+                        raise EvaluationError(reply[1])
+                number, path = self._versions.next_path()
+                reply = self._ask_writer(writer, entries, "checkpoint", (str(path),),
+                                         self._start_timeout)
+                if reply[0] != "checkpointed":
+                    raise EvaluationError(f"checkpointing the shared store failed: {reply[1]}")
+            except (QuerySyntaxError, QueryRefused):
+                raise
+            except Exception:
+                self._stop_writer()
+                if path:
+                    shutil.rmtree(path, ignore_errors=True)
+                raise
+            version = Version(number, str(path))
+            start, entries, _ = self._log
+            self._log = (start + len(entries), [version], None)  # it supersedes the last
+            self._collect()
+
+    def _start_writer(self) -> _Worker:
+        """The writer: a worker holding a read-write copy of the newest checkpoint."""
+        config = dict(json.loads(self._worker_config), writer=str(self._versions.work),
+                      disk=self._newest_checkpoint() or self._disk)
+        process, conn = self._start(json.dumps(config))
+        self._ready(process, conn)
+        writer = _Worker(process, conn)
+        with self._all_lock:
+            self._writers.append(writer)
+        return writer
+
+    def _stop_writer(self) -> None:
+        _stop_workers(self._writers, self._all_lock)
+
+    def _ask_writer(self, writer: _Worker, entries: list, operation: str, args: tuple,
+                    timeout: float):
+        try:
+            writer.conn.send((entries, operation, args))
+            reply = writer.conn.recv() if writer.conn.poll(timeout) else None
+        except (EOFError, OSError):
+            raise EvaluationError("the shared store's writer died; the write was not "
+                                  "applied") from None
+        if reply is None:
+            raise QueryTimeout(f"the write exceeded the {timeout:g} s limit and was stopped")
+        if reply[0] == "replay":
+            raise EvaluationError(f"the shared store's writer could not apply the write: "
+                                  f"{reply[1]}")
+        return reply
+
+    def _newest_checkpoint(self) -> str:
+        entries = self._log[1]
+        return entries[-1].path if entries else ""
+
+    def _collect(self) -> None:
+        """Delete the checkpoints no worker reads, is about to read, or will be sent."""
+        with self._sent_lock:
+            with self._all_lock:
+                keep = {path for w in self._all for path in (w.reading, w.sent)}
+            keep = (keep | {self._newest_checkpoint()}) - {""}
+            self._versions.retain(keep)
+
+    def checkpoints(self) -> list[Path]:
+        """The shared store's checkpoint directories on disk now (none without it)."""
+        return self._versions.checkpoints() if self._versions else []
 
     @property
     def data_version(self) -> int:
@@ -449,6 +578,8 @@ class QueryEngine:
     def close(self) -> None:
         self._closed = True
         self._finalizer()
+        if self._shared_finalizer:
+            self._shared_finalizer()
 
     def __enter__(self):
         return self

@@ -6,8 +6,8 @@ refuses itself the network (``caonto.sandbox``, unless the operator turned that 
 and caps its memory. Every text it is asked to run is first read by the query-level
 check (``caonto.engine.guard``), here rather than in the server, so that a slow or
 crashing parse costs only this process. Replies are tuples whose first item says what
-they are (``ok``, ``rows``, ``done``, ``checked``, ``syntax``, ``refused``,
-``notacceptable``, ``replay``, ``error``).
+they are (``ok``, ``rows``, ``done``, ``checked``, ``checkpointed``, ``syntax``,
+``refused``, ``notacceptable``, ``replay``, ``error``).
 """
 
 import hashlib
@@ -27,6 +27,7 @@ from caonto.engine.interface import DatasetChoice, QueryRefused, QuerySyntaxErro
 from caonto.engine.prefixes import PREDECLARED
 from caonto.engine.results import capped_solutions, capped_triples, write_boolean
 from caonto.namespaces import GRAPH_INFERRED, PREFIXES
+from caonto.rdf_io import load_nquads
 
 
 def _dataset_options(store: ox.Store, choice: DatasetChoice, reading: guard.Reading,
@@ -172,6 +173,37 @@ def _replay(store: ox.Store, updates: list, graphs_cache: dict) -> str | None:
     return None
 
 
+def _follow(store: ox.Store, updates: list, graphs_cache: dict) -> tuple[ox.Store, str | None]:
+    """A worker on the shared store: its log carries only checkpoints of the writer's
+    store (``caonto.engine.disk_store.Version``); reopen the newest, read-only. Returns
+    the store to read and the failure's message, if any."""
+    version = disk_store.newest(updates)
+    if version is None:
+        return store, None
+    try:
+        reopened = disk_store.open_read_only(Path(version.path))
+    except Exception as error:  # the parent replaces this worker: never serve the old one
+        return store, f"checkpoint {version.number}: {type(error).__name__}: {error}"
+    graphs_cache.clear()
+    return reopened, None
+
+
+def _write_shared(store: ox.Store, updates: list, graphs_cache: dict) -> str | None:
+    """The writer of the shared store applies the log as every worker would, except
+    whole graphs, which it writes by their difference (``disk_store.replace_graphs``)."""
+    for update in updates:
+        if not isinstance(update, dict):
+            failure = _replay(store, [update], graphs_cache)
+            if failure:
+                return failure
+            continue
+        try:
+            disk_store.replace_graphs(store, update)
+        except Exception as error:  # the parent replaces the writer, whatever went wrong
+            return f"{type(error).__name__}: {error}"
+    return None
+
+
 def _answer(store, checker: Checker, operation: str, args: tuple, graphs_cache: dict):
     if operation == "query":
         return _run(store, checker, *args, graphs_cache=graphs_cache)
@@ -185,6 +217,9 @@ def _answer(store, checker: Checker, operation: str, args: tuple, graphs_cache: 
         graphs_cache.clear()
         store.update(args[0])  # pyoxigraph applies one update as one transaction
         return ("done",)
+    if operation == "checkpoint":  # the shared store's writer, once a write is applied
+        disk_store.checkpoint(store, Path(args[0]))
+        return ("checkpointed",)
     return ("error", f"unknown operation {operation}")
 
 
@@ -202,12 +237,14 @@ def _worker_main(conn, config: dict) -> None:
     # fill the log with them. The check does not need the values.
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     checker = Checker(frozenset(config.get("allowlist", ())), config.get("check", True))
-    nquads, disk = config["nquads"], config.get("disk", "")
-    if disk:  # the shared on-disk store (caonto.engine.disk_store) until a write needs a copy
-        store, shared = disk_store.open_read_only(Path(disk)), True
+    nquads, disk, writer = config["nquads"], config.get("disk", ""), config.get("writer", "")
+    if writer:  # the one process that writes the shared store (caonto.engine.disk_store)
+        store = disk_store.open_writable(Path(disk), Path(writer))
+    elif disk:  # the shared on-disk store, read-only; writes arrive as checkpoints
+        store = disk_store.open_read_only(Path(disk))
     else:
-        store, shared = ox.Store(), False
-        store.bulk_load(path=nquads, format=ox.RdfFormat.N_QUADS)
+        store = ox.Store()
+        load_nquads(store, Path(nquads))
     conn.send(("ready", len(store)))
     graphs_cache: dict = {}
     while True:
@@ -216,9 +253,12 @@ def _worker_main(conn, config: dict) -> None:
         except (EOFError, OSError):
             return
         try:
-            if shared and (updates or operation == "update"):
-                store, shared = disk_store.writable_copy(Path(nquads)), False
-            failure = _replay(store, updates, graphs_cache)
+            if writer:
+                failure = _write_shared(store, updates, graphs_cache)
+            elif disk:
+                store, failure = _follow(store, updates, graphs_cache)
+            else:
+                failure = _replay(store, updates, graphs_cache)
             reply = ("replay", failure) if failure else \
                 _answer(store, checker, operation, args, graphs_cache)
         except QuerySyntaxError as error:
