@@ -9,6 +9,7 @@ from rdflib.namespace import RDF, RDFS
 
 from caonto.build import build_dataset
 from caonto.contrib.gateway import (
+    Edit,
     Gateway,
     GraphChange,
     Rejected,
@@ -275,4 +276,5 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
         assert current[str(GRAPH_INFERRED)] == set(gate.snapshot.inferred)
     assert was_inferred not in state[str(GRAPH_INFERRED)]
     assert g in state and h not in state and set(state[g]) == set(replacement)
+    assert publications[-1].edits[h] == Edit(dropped=True)  # dropped whole, not triple by triple
     gate.storage.close()

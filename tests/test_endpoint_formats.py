@@ -83,9 +83,11 @@ def test_negotiation_keeps_a_bounded_number_of_headers_and_checks_each_first():
             == "csv"
     assert negotiation._negotiate.cache_info().currsize <= negotiation.NEGOTIATED_HEADERS
     oversized = ", ".join(["text/csv"] * (negotiation.MAX_ACCEPT_RANGES + 1))
+    kept = negotiation._negotiate.cache_info()
     for _ in range(2):  # refused every time, never answered from what was kept
         with pytest.raises(AcceptTooLarge):
             negotiate(oversized, fmt.SOLUTIONS)
+    assert negotiation._negotiate.cache_info() == kept  # refused before the cache is consulted
 
 
 @pytest.mark.parametrize("value,kind,expected", [
