@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from itertools import count
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
@@ -253,16 +254,19 @@ def _served_after(state: dict, publication) -> dict:
 
 def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_path):
     publications = []
-    gate = gateway(tmp_path, publications.append)
-    g, h = CONTRIB + "g", CONTRIB + "h"
+    minutes = (datetime(2026, 11, 25, tzinfo=timezone.utc) + timedelta(minutes=n) for n in count())
+    # a minute between writes: each changes the modified times in the contribution log
+    gate = Gateway(GraphStorage(tmp_path), base, publications.append, clock=lambda: next(minutes))
+    g, h, k = CONTRIB + "g", CONTRIB + "h", CONTRIB + "k"
     replacement = turtle(membership("g2", state="kyrgyzstan"))
     was_inferred = next(t for t in base()[1] if t[0] == CAOR.kazakhstan and t[1] == RDF.type)
     writes = [
         (lambda s: {g: turtle(membership("g"))}, ALICE),  # a new graph, new inferences
         # asserts a triple the closure held: it leaves caog:inferred
-        (lambda s: {CONTRIB + "k": turtle(membership("k")).add(was_inferred)}, ALICE),
-        (lambda s: {h: turtle(NEWLAND)}, BOB),  # a second graph, by someone else
-        (lambda s: {g: s.graphs[g] + turtle(membership("g1"))}, ALICE),  # merged into g
+        (lambda s: {k: turtle(membership("k")).add(was_inferred)}, ALICE),
+        (lambda s: {h: turtle(NEWLAND)}, BOB),  # a third graph, by someone else
+        (lambda s: {g: s.graphs[g] + turtle(membership("g1")),  # merged into g and k,
+                    k: s.graphs[k] + turtle(membership("k1"))}, ALICE),  # in one write
         (lambda s: {g: replacement}, ALICE),  # replaced: removals, the full check
         (lambda s: {h: None}, BOB),  # deleted
     ]
@@ -276,5 +280,6 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
         assert current[str(GRAPH_INFERRED)] == set(gate.snapshot.inferred)
     assert was_inferred not in state[str(GRAPH_INFERRED)]
     assert g in state and h not in state and set(state[g]) == set(replacement)
+    assert set(publications[3].edits[g].added) == set(turtle(membership("g1")))  # the new alone
     assert publications[-1].edits[h] == Edit(dropped=True)  # dropped whole, not triple by triple
     gate.storage.close()
