@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from itertools import count
+from types import SimpleNamespace
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
@@ -16,6 +17,7 @@ from caonto.contrib.gateway import (
     Rejected,
     WriteRefused,
     asserted_from_nquads,
+    inferred_change,
 )
 from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
 from caonto.namespaces import CAOR, GRAPH_INFERRED
@@ -283,3 +285,14 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
     assert set(publications[3].edits[g].added) == set(turtle(membership("g1")))  # the new alone
     assert publications[-1].edits[h] == Edit(dropped=True)  # dropped whole, not triple by triple
     gate.storage.close()
+
+
+def test_the_inferred_change_comes_from_the_check_or_else_from_comparing_the_closures():
+    kept, lost, gained = ((URIRef("urn:x"), RDF.type, URIRef(f"urn:{c}")) for c in "klg")
+    before, after = Graph(), Graph()
+    before += [kept, lost]
+    after += [kept, gained]
+    incremental = SimpleNamespace(inferred_added={gained}, inferred_removed=set())
+    assert inferred_change(before, after, incremental) == ({gained}, set())  # as the check said
+    full = SimpleNamespace(inferred_added=None, inferred_removed=None, incremental=False)
+    assert inferred_change(before, after, full) == ({gained}, {lost})
