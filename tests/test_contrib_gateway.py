@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import PROV, RDF, RDFS
 
 from caonto.build import build_dataset
 from caonto.contrib.gateway import (
@@ -283,6 +283,9 @@ def test_published_edits_rebuild_exactly_the_graphs_served_after_each_write(tmp_
     assert was_inferred not in state[str(GRAPH_INFERRED)]
     assert g in state and h not in state and set(state[g]) == set(replacement)
     assert set(publications[3].edits[g].added) == set(turtle(membership("g1")))  # the new alone
+    merged_log = publications[3].edits[str(GRAPH_CONTRIB_LOG)]  # by their creator: new times alone
+    assert {(s, p) for s, p, _ in merged_log.added} == {(URIRef(g), PROV.generatedAtTime),
+                                                        (URIRef(k), PROV.generatedAtTime)}
     assert publications[-1].edits[h] == Edit(dropped=True)  # dropped whole, not triple by triple
     gate.storage.close()
 
