@@ -277,6 +277,7 @@ def _stable_layout(browser, url: str) -> dict:
         "the network did not come to rest")
     return browser.execute_script("""
         const net = window.caontoNetwork.network, nodes = net.body.data.nodes.get();
+        net.redraw();  // label boxes are updated when drawn: read those of the final layout
         return {scale: net.getScale(),
                 nodes: nodes.map((n) => ({id: n.id, kind: n.title, size: n.font ? n.font.size : null,
                                           box: net.getBoundingBox(n.id),
