@@ -327,7 +327,9 @@ def test_what_caontos_shapes_read_is_classified():
     "sh:path ex:p ; sh:node [ sh:property [ sh:path ex:q ; sh:class ex:Good ] ]",
     "sh:path ex:p ; sh:node [ sh:closed true ]",
     'sh:path ex:p ; sh:sparql [ sh:select "SELECT $this WHERE { }" ]',
-], ids=["inverse", "sequence", "value-of-a-value", "closed-value", "sparql"])
+    "sh:path ex:p ; sh:qualifiedValueShape [ sh:class ex:Good ] ; sh:qualifiedMinCount 1 ; "
+    "sh:qualifiedValueShapesDisjoint true",
+], ids=["inverse", "sequence", "value-of-a-value", "closed-value", "sparql", "disjoint"])
 def test_shapes_it_cannot_classify_revalidate_every_pointing_node(shape):
     from rdflib import Literal, Namespace
 

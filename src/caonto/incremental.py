@@ -410,7 +410,7 @@ _READS_NO_TRIPLES = {
     SH.datatype, SH.nodeKind, SH.pattern, SH.flags, SH.languageIn, SH["in"], SH.hasValue,
     SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive, SH.minLength,
     SH.maxLength, SH.minCount, SH.maxCount, SH.uniqueLang, SH.qualifiedMinCount,
-    SH.qualifiedMaxCount, SH.qualifiedValueShapesDisjoint, SH.name, SH.description,
+    SH.qualifiedMaxCount, SH.name, SH.description,
     SH.message, SH.severity, SH.deactivated, SH.order, SH.group, SH.defaultValue,
     SH.targetClass, SH.targetNode, RDF.type, RDFS.label, RDFS.comment}
 # Parameters comparing the values of the shape's path with the node's own property.
@@ -496,8 +496,9 @@ def shape_reads(shapes: Graph) -> ShapeReads | None:
                 members = [value]
             elif parameter in _NESTED_LISTS:
                 members = list(Collection(shapes, value))
-            else:
-                raise _Unclassified(parameter)  # sh:closed among them: reads every predicate
+            else:  # sh:closed among them (reads every predicate), and
+                # sh:qualifiedValueShapesDisjoint (applies sibling shapes to these values)
+                raise _Unclassified(parameter)
             if path is None:  # a node shape: on the node itself
                 targets = [via]
             elif via is None:  # a property shape on the focus node: on its values
