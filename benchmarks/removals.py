@@ -4,7 +4,8 @@
     python3 -m benchmarks.removals --sizes 20000    # the essay, and 20k
 
 Two contributed graphs (a membership each) are accepted first; then, from that state,
-deleting one graph and replacing one with another membership are checked both ways:
+adding a graph (another membership of the first state), deleting one graph and replacing
+one with another membership are checked both ways:
 ``caonto.incremental.IncrementalChecker.check`` (in process, trying the write without
 keeping it) and ``caonto.pipeline.check`` on the whole would-be dataset. Both must give
 the same verdict (asserted here). Prints a Markdown table; nothing is written to disk
@@ -59,12 +60,14 @@ def measure(name: str, asserted: Asserted, resources: list[tuple[str, str]],
             repeat: int) -> list[str]:
     first, second, other = (membership(f"{name.replace(' ', '-')}-{k}", state, org)
                             for k, (state, org) in enumerate(resources))
+    another = membership(f"{name.replace(' ', '-')}-new", *resources[0])
     began = time.perf_counter()
     checker = IncrementalChecker.from_asserted(asserted, first, second)
     setup = time.perf_counter() - began
     asserted.known_findings = checker._known  # the base's own findings, as the gateway's
     rows = []
-    writes = {"DELETE one graph": ([], list(first), [second]),
+    writes = {"ADD one graph": (list(another), [], [first, second, another]),
+              "DELETE one graph": ([], list(first), [second]),
               "replace one graph": (list(other - first), list(first - other), [other, second])}
     for label, (added, removed, graphs) in writes.items():
         quick_ms, quick = timed(lambda a=added, r=removed: checker.check(a, removed=r), repeat)

@@ -245,3 +245,123 @@ def test_inferred_graphs_laid_over_each_other_stand_for_their_triples():
         assert all(t in graph for t in triples)
     with pytest.raises(TypeError):
         graphs[1].add(triple(5000))
+
+
+FLOWS = """
+caor:flow-l a cao:LabourMigrationFlow ; rdfs:label "flow l"@en , "ағын l"@kk ;
+    cao:origin caor:uzbekistan ; cao:destination caor:kazakhstan ;
+    cao:annualQuantity caor:amount-l ; dcterms:source <https://example.org/source> .
+caor:flow-p a cao:Flow ; rdfs:label "flow p"@en , "ағын p"@kk ;
+    cao:origin caor:uzbekistan ; cao:destination caor:kazakhstan ;
+    cao:annualQuantity caor:amount-p ; dcterms:source <https://example.org/source> .
+"""
+PEOPLE = 'a cao:QuantityValue ; cao:numericValue 5 .'
+MONEY = 'a cao:MonetaryAmount ; cao:amountValue 5 ; cao:currency "USD" .'
+
+
+def _focus_nodes(result) -> set:
+    return {v.focus_node for v in result.report.violations if v.severity == "Violation"}
+
+
+@pytest.mark.parametrize("amounts, broken_before, broken_after", [
+    # the value of a sh:class-constrained property gains the class, or the wrong one
+    ({"l": PEOPLE, "p": MONEY}, {"caor:flow-l", "caor:flow-p"}, set()),
+    ({"l": MONEY, "p": MONEY}, {"caor:flow-l", "caor:flow-p"}, {"caor:flow-l"}),
+], ids=["types-given", "one-wrong-type-given"])
+def test_a_write_typing_a_value_revalidates_the_nodes_pointing_at_it(
+        amounts, broken_before, broken_after):
+    # No triple of the flows changes: only the types of the amounts they point at,
+    # which sh:class (flow-l) and an sh:or of sh:class (flow-p) read on the value.
+    from tests.contrib_samples import PREFIXES
+
+    flows = parse(PREFIXES + FLOWS)
+    typed = parse(PREFIXES + "".join(f"caor:amount-{k} {v}\n" for k, v in amounts.items()))
+    checker = IncrementalChecker.from_asserted(asserted(), flows)
+    assert broken_before <= {v.focus_node for v in checker._violations}
+    added = checker.check(typed)
+    full = check(asserted(), flows, typed)
+    assert summary(added) == summary(full) and added.incremental
+    assert _focus_nodes(added) & broken_before == broken_after
+    # and back: the amounts' types taken out again
+    assert checker.check(typed, commit=True).ok == (not broken_after)
+    if not broken_after:
+        removed = checker.check([], removed=typed)
+        assert summary(removed) == summary(check(asserted(), flows))
+        assert _focus_nodes(removed) >= broken_before
+
+
+def test_a_write_changing_what_a_nested_value_shape_reads_revalidates_the_pointing_node():
+    # sh:or on the values of ex:p reads their ex:q: taking x's ex:q out breaks y, though
+    # no triple of y changes.
+    shapes = parse("""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Y ;
+          sh:property [ sh:path ex:p ;
+            sh:or ( [ sh:path ex:q ; sh:minCount 1 ] [ sh:class ex:Good ] ) ] .""")
+    # x is described already, so that no write here changes its (inferred) types
+    base = parse("""@prefix ex: <https://example.org/> . ex:y a ex:Y ; ex:p ex:x .
+        ex:x ex:r 0 .""")
+    q = parse("@prefix ex: <https://example.org/> . ex:x ex:q 1 .")
+    checker = IncrementalChecker(base, shapes=shapes, contributed=q)
+    assert checker.check([]).ok
+    result = checker.check([], removed=q)
+    assert [v.focus_node for v in result.report.violations] == ["<https://example.org/y>"]
+    assert not result.ok and result.incremental
+    other = checker.check(parse("@prefix ex: <https://example.org/> . ex:x ex:r 1 ."))
+    assert other.ok and other.affected == 0  # ex:r is read by no shape: x, y left alone
+
+
+def test_what_caontos_shapes_read_is_classified():
+    from caonto.incremental import shape_reads
+    from caonto.validation import load_shapes
+
+    reads = shape_reads(load_shapes())
+    assert reads is not None and set(reads.through[CAO.annualQuantity]) == {RDF.type}
+    assert CAO.member not in reads.through  # no shape reads a member's triples
+    assert {RDF.type, CAO.member, CAO.year} <= reads.own  # a target, a path, a target
+    assert CAO.hasMembership not in reads.own  # no shape follows it
+
+
+@pytest.mark.parametrize("shape", [
+    "sh:path [ sh:inversePath ex:p ] ; sh:minCount 1",
+    "sh:path ( ex:p ex:q ) ; sh:minCount 1",
+    "sh:path ex:p ; sh:node [ sh:property [ sh:path ex:q ; sh:class ex:Good ] ]",
+    "sh:path ex:p ; sh:node [ sh:closed true ]",
+    'sh:path ex:p ; sh:sparql [ sh:select "SELECT $this WHERE { }" ]',
+    "sh:path ex:p ; sh:qualifiedValueShape [ sh:class ex:Good ] ; sh:qualifiedMinCount 1 ; "
+    "sh:qualifiedValueShapesDisjoint true",
+], ids=["inverse", "sequence", "value-of-a-value", "closed-value", "sparql", "disjoint"])
+def test_shapes_it_cannot_classify_revalidate_every_pointing_node(shape):
+    from rdflib import Literal, Namespace
+
+    from caonto.incremental import shape_reads
+
+    ex = Namespace("https://example.org/")
+
+    shapes = parse("""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Y ; sh:property [ """ + shape + " ] .")
+    assert shape_reads(shapes) is None
+    base = parse("""@prefix ex: <https://example.org/> . ex:y a ex:Y ; ex:p ex:x .""")
+    checker = IncrementalChecker(base, shapes=shapes)
+    change = [(ex.x, ex.r, Literal(1))]
+    assert checker._affected(change) == {ex.x, ex.y}  # y points at x
+    classified = IncrementalChecker(base, shapes=parse(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Y ; sh:property [ sh:path ex:p ; sh:minCount 1 ] ."""))
+    assert classified._affected(change) == set()  # nothing reads ex:r
+
+
+@pytest.mark.parametrize("target, write", [
+    ("sh:targetClass ex:Y", "ex:x a ex:Y ."),
+    ("sh:targetSubjectsOf ex:t", "ex:x ex:t 1 ."),
+    ("sh:targetObjectsOf ex:t", "ex:y ex:t ex:x ."),
+], ids=["gains-a-class", "gains-a-targeted-property", "becomes-a-targeted-object"])
+def test_a_write_changing_only_what_targets_a_node_revalidates_it(target, write):
+    # x has no ex:p; the write makes a shape requiring one apply to x, and changes
+    # no triple the shape's path reads.
+    prefixes = "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> ."
+    shapes = parse(f"{prefixes} ex:S a sh:NodeShape ; {target} ; "
+                   "sh:property [ sh:path ex:p ; sh:minCount 1 ] .")
+    checker = IncrementalChecker(parse(f"{prefixes} ex:x ex:q 1 ."), shapes=shapes)
+    result = checker.check(parse(f"{prefixes} {write}"))
+    assert [v.focus_node for v in result.report.violations] == ["<https://example.org/x>"]
+    assert not result.ok and result.incremental

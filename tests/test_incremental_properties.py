@@ -11,7 +11,8 @@ happen: memberships (inverse properties, a property chain), borders, transitive
 ``cao:locatedIn`` and the chain through ``cao:place``, symmetric and irreflexive
 ``cao:sharesBorderWith``, domains and ranges, disjoint classes, a contributor's subclass
 of ``cao:State``, ``owl:sameAs`` among caonto's IRIs and to Wikidata, missing labels,
-missing sources, undescribed resources and misused properties.
+missing sources, undescribed resources and misused properties, and flows whose amounts
+are typed in another graph (the shapes read a value's type through ``sh:class``).
 """
 
 from functools import cache
@@ -35,6 +36,7 @@ GRAPHS = [f"https://w3id.org/caonto/graph/contrib/p{k}" for k in range(3)]
 SOURCE = "dcterms:source <https://example.org/source>"
 STATES = ["kazakhstan", "uzbekistan", "kyrgyzstan", "newland"]
 PLACES = [*STATES, "central-asia", "region-a", "city-a", "city-b", "atlantis"]
+FLOWS = ["LabourMigrationFlow", "Flow", "RemittanceFlow"]
 
 
 @cache
@@ -79,13 +81,22 @@ def piece(kind: str, a: int, b: int) -> str:
         "wikidata": f"caor:{state} owl:sameAs <http://www.wikidata.org/entity/Q{a}> .",
         "misused property": f'caor:{state} cao:signingDate "2001-06-15"^^xsd:date .',
         "restated inference": f"caor:{state} a cao:Place .",  # the base infers it
+        # the shapes read the type of a flow's amount (sh:class, sh:or of sh:class):
+        # writes typing or untyping an amount change the verdict on the flow
+        "flow": f"""caor:flow-{a % 2} a cao:{FLOWS[a % len(FLOWS)]} ; {_labels("flow")} ;
+            cao:origin caor:{state} ; cao:destination caor:{other} ;
+            cao:annualQuantity caor:amount-{b % 2} ; {SOURCE} .""",
+        "people": f"caor:amount-{b % 2} a cao:QuantityValue ; cao:numericValue {a + 1} .",
+        "money": f"""caor:amount-{b % 2} a cao:MonetaryAmount ; cao:amountValue {a + 1} ;
+            cao:currency "USD" .""",
     }
     return PREFIXES + "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n" + pieces[kind]
 
 
 KINDS = ["membership", "unsourced membership", "newland", "unlabelled state", "border",
          "shares border", "city", "region", "event", "disjoint clash", "polity class",
-         "polity", "alias", "wikidata", "misused property", "restated inference"]
+         "polity", "alias", "wikidata", "misused property", "restated inference", "flow",
+         "people", "money"]
 
 
 def parsed(kind: str, a: int, b: int) -> Graph:
@@ -152,10 +163,12 @@ class Writes(RuleBasedStateMachine):
     @initialize()
     def graphs_that_lean_on_each_other(self):
         # Newland described in one graph and used in another (a membership, a city in it,
-        # an event in the city): removing from either changes what the other needs.
-        self.write({GRAPHS[0]: parsed("newland", 0, 0)})
+        # an event in the city), and so is a labour migration flow's number of people:
+        # removing from either changes what the other needs.
+        self.write({GRAPHS[0]: parsed("newland", 0, 0) + parsed("people", 0, 0)})
         self.write({GRAPHS[1]: parsed("membership", 3, 0) + parsed("city", 0, 3)
-                    + parsed("event", 0, 6)})
+                    + parsed("event", 0, 6) + parsed("flow", 0, 0)})
+        assert len(self.snapshot.graphs) == 2  # both accepted
 
     def held(self, index: int) -> str:
         """One of the graphs the snapshot holds, picked by ``index``."""

@@ -10,14 +10,16 @@ only what the change can affect:
   and re-derive) and grows semi-naively from the new triples (``Closure.add``), then is
   put back unless the write is accepted;
 - the consistency checks run on the changed closure (they are set intersections);
-- SHACL runs only on the *affected* focus nodes: every subject or object of a triple the
-  write adds or removes (asserted or inferred), plus the nodes pointing at a subject of
-  one (a shape may check the class of a value: ``sh:class``); pySHACL sees only these
-  nodes' triples and their values' triples. That suffices for shapes whose constraints
-  look one step from the focus node (paths of length one, ``sh:class``/
-  ``sh:qualifiedValueShape``/``sh:or`` on the values), which is what caonto's shapes do;
-  the tests compare the result with the full check on the shape fixtures and on random
-  sequences of writes.
+- SHACL runs only on the *affected* focus nodes, those whose validation a triple the
+  write adds or removes (asserted or inferred) can change: its subject if a shape can
+  read that predicate on a node (a path, a target), and a node pointing at that subject
+  through a path along which a shape reads that predicate on the value (``rdf:type``
+  for ``sh:class``, a nested shape's paths). ``shape_reads`` works this out from the
+  shapes once; shapes it cannot classify (longer or inverse paths, ``sh:closed``,
+  SPARQL, ...) widen the set to every subject and object and every node pointing at a
+  subject. pySHACL sees only these nodes' triples and their values' triples, with the
+  shapes it parsed on the first call. The tests compare the result with the full check
+  on the shape fixtures and on random sequences of writes.
 - violations of nodes the write does not affect are carried over from the accepted
   state; the contributor-facing findings (``caonto.diagnosis``) are recomputed for the
   contributed triples that touch a node whose asserted triples changed.
@@ -35,8 +37,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pyshacl import validate as shacl_validate
+from pyshacl import Validator
+from pyshacl.graph_abstraction import DataGraph
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.store import Store
 
 from caonto.diagnosis import add_findings, contribution_findings, explain_inconsistencies
@@ -128,6 +133,9 @@ class IncrementalChecker:
         # the ontology's terms; without them, the cao: terms the state itself describes
         self._vocabulary = vocabulary or Vocabulary(self._asserted)
         self._shapes = shapes if shapes is not None else load_shapes()
+        self._parsed_shapes = None  # pySHACL's parsed shapes, kept for the next validation
+        self._reads = shape_reads(self._shapes)  # None: every neighbour is re-validated
+        self._targeting_objects = frozenset(self._shapes.objects(None, SH.targetObjectsOf))
         self._names = bind_prefixes(Graph()).namespace_manager
         if base_report is None:
             base_report = self._validate_nodes(None)
@@ -308,24 +316,52 @@ class IncrementalChecker:
                 self._external_same.setdefault(s, set()).add(o)
 
     def _affected(self, changed: Iterable) -> set:
-        nodes, subjects = set(), set()
-        for s, _p, o in changed:
+        """The nodes whose validation the ``changed`` triples can change (``shape_reads``):
+        a subject whose changed predicate a shape can read on it, an object pointed at
+        by a predicate a target reads, and a node N pointing at a subject X (N p X) if a
+        shape on N can read, through p, the predicate of one of X's changed triples.
+        When the shapes are not classified: every subject and object, and every node
+        pointing at a subject."""
+        reads, nodes, changed_of = self._reads, set(), {}
+        for s, p, o in changed:
             if not isinstance(s, Literal):
-                nodes.add(s)
-                subjects.add(s)
-            if isinstance(o, (URIRef, BNode)):
+                changed_of.setdefault(s, set()).add(p)
+                if reads is None or p in reads.own:
+                    nodes.add(s)
+            if isinstance(o, (URIRef, BNode)) and (reads is None or p in reads.of_objects):
                 nodes.add(o)
-        for node in subjects:  # a shape on a node pointing here may check this node's class
-            nodes.update(self._pointing_at(node))
+        for node, predicates in changed_of.items():
+            nodes.update(self._pointing_at(node, predicates))
         return nodes
 
-    def _pointing_at(self, node) -> set:
-        return {n for n in self._closure.pointing_at(node) if not isinstance(n, Literal)}
+    def _pointing_at(self, node, changed_predicates: set) -> set:
+        """The nodes pointing at ``node`` through which a shape can read one of its
+        ``changed_predicates``."""
+        if self._reads is None:
+            return {n for n in self._closure.pointing_at(node) if not isinstance(n, Literal)}
+        through = self._reads.through
+        return {n for n, p, _ in self._closure.towards(node)
+                if not isinstance(n, Literal) and changed_predicates & through.get(p, _NONE)}
 
     def _triples_of(self, node, same: "_SameLinks") -> Iterable:
         yield from self._closure.about(node)
         for o in same.get(node):
             yield node, _SAME_AS, o
+
+    def _shacl(self, data: Graph) -> tuple:
+        """``pyshacl.validate(data, shapes, inference="none", advanced=True,
+        allow_warnings=True)`` without parsing the shapes again: the parsed shapes of the
+        first call are reused (``pyshacl.validate`` builds them on every call, a fixed
+        cost larger than validating a write's few nodes). ``data`` is validated in place:
+        it is built for this call only."""
+        validator = Validator(DataGraph.from_rdflib(data), shacl_graph=self._shapes,
+                              options={"inference": "none", "advanced": True,
+                                       "allow_warnings": True, "inplace": True})
+        if self._parsed_shapes is None:
+            self._parsed_shapes = validator.shacl_graph
+        else:
+            validator.shacl_graph = self._parsed_shapes
+        return validator.run()
 
     def _validate_nodes(self, focus: set | None, added_same: list = (),
                         dropped_same: set = frozenset()) -> ValidationReport:
@@ -346,14 +382,16 @@ class IncrementalChecker:
                     data.add(triple)
                     if isinstance(triple[2], (URIRef, BNode)):
                         values.add(triple[2])
+                for triple in self._closure.towards(node):  # what targets it as an object
+                    if triple[1] in self._targeting_objects:
+                        data.add(triple)
             for node in values - focus:
                 for triple in self._triples_of(node, same):
                     data.add(triple)
         # Every node in ``data`` is validated, but only the focus nodes have all their
         # values' triples: the others' results are dropped. (pySHACL's own focus_nodes
         # option misses sh:qualifiedValueShape violations, so it is not used.)
-        conforms, report, _ = shacl_validate(data, shacl_graph=self._shapes, inference="none",
-                                             advanced=True, allow_warnings=True)
+        conforms, report, _ = self._shacl(data)
         violations = violations_of(report, data)
         if focus is not None:
             shown = {show_term(node, _Named(self._names)) for node in focus}
@@ -363,6 +401,129 @@ class IncrementalChecker:
 
 
 _SAME_AS = URIRef("http://www.w3.org/2002/07/owl#sameAs")
+_NONE: frozenset = frozenset()
+
+# Shape parameters that read nothing of a value node but the term itself (its IRI,
+# datatype, language, text) or count values; or that only describe or grade; or target
+# by type or by name.
+_READS_NO_TRIPLES = {
+    SH.datatype, SH.nodeKind, SH.pattern, SH.flags, SH.languageIn, SH["in"], SH.hasValue,
+    SH.minExclusive, SH.minInclusive, SH.maxExclusive, SH.maxInclusive, SH.minLength,
+    SH.maxLength, SH.minCount, SH.maxCount, SH.uniqueLang, SH.qualifiedMinCount,
+    SH.qualifiedMaxCount, SH.name, SH.description,
+    SH.message, SH.severity, SH.deactivated, SH.order, SH.group, SH.defaultValue,
+    SH.targetClass, SH.targetNode, RDF.type, RDFS.label, RDFS.comment}
+# Parameters comparing the values of the shape's path with the node's own property.
+_READS_A_PROPERTY = {SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals}
+# Parameters applying other shapes (lists of them for the logical ones).
+_NESTED = {SH.node, SH["not"], SH.qualifiedValueShape}
+_NESTED_LISTS = {SH["or"], SH["and"], SH.xone}
+
+
+class _Unclassified(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ShapeReads:
+    """Which triples validating a node N can read (see ``shape_reads``)."""
+
+    own: frozenset  # predicates of N's own triples
+    of_objects: frozenset  # predicates of triples pointing at N (sh:targetObjectsOf)
+    through: dict  # p -> predicates of X's triples, for each X with N p X
+
+
+def shape_reads(shapes: Graph) -> ShapeReads | None:
+    """Which triples any shape in ``shapes`` can read when it validates a node N; None
+    when some shape does something this does not classify.
+
+    Why a write need re-validate only N such that it changed a triple (N q _) with q in
+    ``own``, or (_ q N) with q in ``of_objects``, or (X q _) with q in ``through[p]``
+    for some N p X: pySHACL decides whether a shape targets N from N's types
+    (``sh:targetClass``, in ``own``: the closure holds every inferred type, so no
+    ``rdfs:subClassOf`` walk is needed), N's triples (``sh:targetSubjectsOf``, in
+    ``own``) or triples pointing at N (``sh:targetObjectsOf``); it then reads N's
+    triples along the shapes' paths and those compared by ``sh:equals``/``sh:disjoint``/
+    ``sh:lessThan(OrEquals)`` (in ``own``), and, one step along a path p, the values X:
+    ``sh:class`` reads X's ``rdf:type``, and a shape applied to X (``sh:node``,
+    ``sh:qualifiedValueShape``, ``sh:or``/``sh:and``/``sh:xone``/``sh:not`` on the
+    values) reads X's triples along its own paths (in ``through[p]``). Every other
+    parameter reads a value only as a term. Anything else — a path longer than one step
+    or inverse, ``sh:closed``, a class on a value's value, SPARQL, any parameter not
+    listed — is unclassified."""
+    reads: dict = {None: {RDF.type}}  # None: the focus node's own triples
+    objects: set = set()
+    seen: set = set()
+
+    def steps(path) -> list:
+        if isinstance(path, URIRef):
+            return [path]
+        alternatives = shapes.value(path, SH.alternativePath)
+        if alternatives is not None and set(shapes.predicates(path)) == {SH.alternativePath}:
+            members = list(Collection(shapes, alternatives))
+            if all(isinstance(m, URIRef) for m in members):
+                return members
+        raise _Unclassified(path)
+
+    def walk(shape, via) -> None:
+        """``shape`` applied to the focus node (``via`` None) or to the value reached
+        from it through ``via``."""
+        if (shape, via) in seen:
+            return
+        seen.add((shape, via))
+        path = shapes.value(shape, SH.path)
+        own = steps(path) if path is not None else []
+        here = reads.setdefault(via, set())
+        here.update(own)
+        for parameter, value in shapes.predicate_objects(shape):
+            if parameter == SH.targetSubjectsOf:
+                reads[None].add(value)
+                continue
+            if parameter == SH.targetObjectsOf:
+                objects.add(value)
+                continue
+            if parameter in _READS_NO_TRIPLES or parameter == SH.path:
+                continue
+            if parameter in _READS_A_PROPERTY:
+                here.add(value)
+                continue
+            if parameter == SH.property:
+                walk(value, via)
+                continue
+            if parameter == SH["class"]:
+                members = [None]
+            elif parameter in _NESTED:
+                members = [value]
+            elif parameter in _NESTED_LISTS:
+                members = list(Collection(shapes, value))
+            else:  # sh:closed among them (reads every predicate), and
+                # sh:qualifiedValueShapesDisjoint (applies sibling shapes to these values)
+                raise _Unclassified(parameter)
+            if path is None:  # a node shape: on the node itself
+                targets = [via]
+            elif via is None:  # a property shape on the focus node: on its values
+                targets = own
+            else:
+                raise _Unclassified(shape)  # a value's value: two steps away
+            for target in targets:
+                for member in members:
+                    if member is None:  # sh:class reads the node's types
+                        reads.setdefault(target, set()).add(RDF.type)
+                    else:
+                        walk(member, target)
+
+    roots = {s for kind in (SH.NodeShape, SH.PropertyShape)
+             for s in shapes.subjects(RDF.type, kind)}
+    for target in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        roots.update(shapes.subjects(target, None))
+    try:
+        for shape in roots:
+            walk(shape, None)
+    except _Unclassified:
+        return None
+    own = frozenset(reads.pop(None))
+    return ShapeReads(own, frozenset(objects),
+                      {p: frozenset(read) for p, read in reads.items() if read})
 
 
 class _Overlay:
