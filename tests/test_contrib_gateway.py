@@ -313,3 +313,19 @@ def test_the_inferred_change_comes_from_the_check_or_else_from_comparing_the_clo
     assert inferred_change(before, after, incremental) == ({gained}, set())  # as the check said
     full = SimpleNamespace(inferred_added=None, inferred_removed=None, incremental=False)
     assert inferred_change(before, after, full) == ({gained}, {lost})
+
+
+def test_checks_prepared_ahead_spare_the_first_write_building_them(tmp_path, monkeypatch):
+    from caonto import incremental
+
+    built = []
+    real = incremental.IncrementalChecker.from_asserted.__func__
+    monkeypatch.setattr(incremental.IncrementalChecker, "from_asserted", classmethod(
+        lambda cls, *args, **options: built.append(1) or real(cls, *args, **options)))
+    gate = gateway(tmp_path)
+    gate.prepare_checks()
+    assert built == [1]
+    gate.prepare_checks()  # a checker in place is kept
+    outcome = gate.submit(lambda snapshot: {CONTRIB + "g": turtle(membership("g"))}, ALICE)
+    assert outcome.created == [CONTRIB + "g"] and built == [1]
+    gate.storage.close()

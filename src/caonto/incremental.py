@@ -705,6 +705,21 @@ class SnapshotChecker:
                 self._checker = self._state = None
             return result
 
+    def prepare(self, snapshot) -> None:
+        """Build the checker for ``snapshot`` now, unless one exists: the first write
+        would otherwise pay for it (seconds at 200k triples)."""
+        if reasoner_name() == "owlrl":
+            return
+        with self._lock:
+            if self._checker is not None:
+                return
+            try:
+                self._checker = IncrementalChecker.from_asserted(self.asserted,
+                                                                 *snapshot.graphs.values())
+            except Unsupported:
+                return
+            self._state = snapshot
+
     def accepted(self, new) -> None:
         with self._lock:
             if self._checker is not None and self._state is None:

@@ -237,6 +237,12 @@ class Gateway:
         self._snapshot = Snapshot(graphs, meta, inferred)
         self.publish(Publication(self._snapshot, graphs))
 
+    def prepare_checks(self) -> None:
+        """Load the base graphs and build the incremental checker for the current
+        snapshot ahead of the first write (a server taking writes calls it in the
+        background at start)."""
+        self._checks.prepare(self.snapshot)
+
     def submit(self, plan: Callable[[Snapshot], Changes], contributor: str,
                dry_run: bool = False, maintainer: bool = False) -> Outcome:
         """Run ``plan`` and, unless ``dry_run``, make its changes durable and visible.

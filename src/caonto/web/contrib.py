@@ -18,6 +18,7 @@ timeout as ``/sparql``.
 """
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -117,10 +118,19 @@ def _start(setup_state) -> None:
                                          settings.sandbox == "on"))
     if tokens.enabled:
         jobs.start()  # warm before the first write arrives
+        threading.Thread(target=_prepare_checks, args=(gateway, app.logger), daemon=True,
+                         name="caonto-prepare-checks").start()
     app.extensions["caonto.contrib"] = ContribState(gateway, tokens, nquads, jobs)
     app.logger.info("contributions: %s; writes %s", root,
                     f"on for {len(tokens.entries)} token(s)" if tokens.enabled
                     else "off (no CAONTO_TOKENS / CAONTO_TOKENS_FILE)")
+
+
+def _prepare_checks(gateway: Gateway, logger) -> None:
+    try:
+        gateway.prepare_checks()
+    except Exception:  # the first write builds it then, and reports what fails
+        logger.exception("preparing the contribution checks failed")
 
 
 def _state() -> ContribState:
