@@ -351,11 +351,12 @@ def _edits(old: Snapshot, new: Snapshot, changed: Iterable[str],
 def inferred_change(before: Graph, after: Graph, result) -> tuple[Collection, Collection]:
     """(added, removed): how a write changed the published closure. An incremental
     check knows what the write derived (``inferred_added`` / ``inferred_removed``, in
-    time proportional to the write); otherwise the two closures are compared (linear in
-    the closure). ``removed`` may name triples ``before`` lacks: removing them is a no-op."""
+    time proportional to the write); a full check leaves them None, and then the two
+    closures are compared (linear in the closure). ``removed`` may name triples
+    ``before`` lacks: removing them is a no-op."""
     added = getattr(result, "inferred_added", None)
     removed = getattr(result, "inferred_removed", None)
-    if added is not None and removed is not None and getattr(result, "incremental", True):
+    if added is not None and removed is not None:
         return added, removed
     return set(_minus(after, before)), set(_minus(before, after))
 
