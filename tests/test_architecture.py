@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "caonto"
 # Lowest first. A module belongs to the first entry that is its name or a prefix of it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caonto.config", "caonto.namespaces", "caonto.formats"),
-    ("caonto.resources", "caonto.rdf_io", "caonto.sandbox"),
+    ("caonto.resources", "caonto.rdf_io", "caonto.sandbox", "caonto.replies"),
     ("caonto.reasoner", "caonto.inference", "caonto.validation", "caonto.vocabulary",
      "caonto.diagnosis", "caonto.pipeline", "caonto.incremental", "caonto.build",
      "caonto.dumps", "caonto.synthetic"),

@@ -53,7 +53,9 @@ from caonto import formats, sandbox
 from caonto.contrib.update import UpdateError, changed_quads, data_only_graphs, scratch_store
 from caonto.engine.guard import parse_in_deep_thread
 from caonto.rdf_io import RdfInputError, load_nquads, read_quads
+from caonto.replies import BadReply, receive
 
+log = logging.getLogger(__name__)
 START_TIMEOUT = 60.0  # seconds for a fork server to import and enter the sandbox
 _WARM_UP = "PREFIX x: <urn:x:> INSERT DATA { GRAPH x:g { x:s x:p 1, 'a'@en, [] } }"
 
@@ -94,7 +96,7 @@ class Jobs:
             with self._lock:
                 self._ensure_server()
         except JobFailed as failure:  # the first job reports it to its client
-            logging.getLogger(__name__).warning("%s", failure.message)
+            log.warning("%s", failure.message)
 
     def server_pid(self) -> int | None:
         return self._server.pid if self._server else None
@@ -118,13 +120,17 @@ class Jobs:
                     raise JobFailed(503, f"the {_what(job)} took longer than "
                                          f"{self.limits.timeout:g} s and was stopped; "
                                          "nothing was stored")
-                reply = conn.recv()
+                reply = receive(conn)
                 if reply[0] not in ("graphs", "dataset") or answer is None:
                     break
                 conn.send(answer(reply))
         except (EOFError, OSError):
             raise JobFailed(400, f"the {_what(job)} crashed the process reading it (nested "
                                  "too deeply?); nothing was stored") from None
+        except BadReply as error:  # what a child taken over by its input would send
+            log.error("a sandboxed job sent a reply that is not plain data: %s", error)
+            raise JobFailed(400, f"the {_what(job)} made the process reading it misbehave; "
+                                 "nothing was stored") from None
         finally:
             _kill(pidfd)
             conn.close()

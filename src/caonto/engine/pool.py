@@ -64,6 +64,7 @@ from caonto.engine.interface import (
     QueryTimeout,
 )
 from caonto.engine.results import DEFAULT_MAX_BYTES
+from caonto.replies import BadReply, receive
 
 log = logging.getLogger(__name__)
 PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -236,8 +237,9 @@ class QueryEngine:
             conn.close()
             raise EvaluationError(f"a query worker did not load {self.nquads} in time")
         try:
-            status, detail = conn.recv()
-        except (EOFError, OSError):
+            status, detail = receive(conn)
+        except (EOFError, OSError, BadReply, ValueError, TypeError):
+            process.kill()
             process.wait()
             conn.close()
             raise EvaluationError(f"a query worker died loading {self.nquads}") from None
@@ -311,11 +313,17 @@ class QueryEngine:
                 # plain pickle: multiprocessing's own pickler costs more per message
                 worker.conn.send_bytes(pickle.dumps((pending, operation, args), PROTOCOL))
                 answered = worker.conn.poll(timeout)
-                reply = worker.conn.recv() if answered else None
+                reply = receive(worker.conn) if answered else None
             except (EOFError, OSError, BrokenPipeError):
                 self._replace(worker)
                 raise EvaluationError("the query worker died (out of memory, or a parser "
                                       "crash); the query was not answered") from None
+            except BadReply as error:  # a worker taken over would try this: never serve it
+                log.error("a query worker sent a reply that is not plain data (%s); "
+                          "replacing it", error)
+                self._replace(worker)
+                raise EvaluationError("the query worker sent a malformed reply and was "
+                                      "replaced; the query was not answered") from None
             if reply is None:
                 self._replace(worker)
                 raise QueryTimeout(f"query evaluation exceeded the {timeout:g} s limit and "
@@ -528,10 +536,13 @@ class QueryEngine:
                     timeout: float):
         try:
             writer.conn.send((entries, operation, args))
-            reply = writer.conn.recv() if writer.conn.poll(timeout) else None
+            reply = receive(writer.conn) if writer.conn.poll(timeout) else None
         except (EOFError, OSError):
             raise EvaluationError("the shared store's writer died; the write was not "
                                   "applied") from None
+        except BadReply as error:
+            raise EvaluationError(f"the shared store's writer sent a malformed reply ({error}); "
+                                  "the write was not applied") from None
         if reply is None:
             raise QueryTimeout(f"the write exceeded the {timeout:g} s limit and was stopped")
         if reply[0] == "replay":
