@@ -37,6 +37,8 @@ from pathlib import Path
 
 from tests.processes import stop_process
 
+from caonto.engine.pool import default_workers
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WRK = shutil.which("wrk")
@@ -140,8 +142,11 @@ def start_caonto(dataset: Path, threads: int, processes: int, cache_mb: int,
                  name: str | None = None, extra_env: dict | None = None,
                  options: tuple[str, ...] = ()) -> Server:
     port = free_port()
+    # Every connection of the load generator comes from 127.0.0.1, as every reader behind
+    # a reverse proxy does: docs/security.md's advice for that case, one query at a time
+    # per query worker for that address, lets the connections run as separate clients.
     env = dict(os.environ, CAONTO_MAX_ROWS="100000", CAONTO_QUERY_TIMEOUT="60",
-               CAONTO_CACHE_MB=str(cache_mb))
+               CAONTO_CACHE_MB=str(cache_mb), CAONTO_CLIENT_QUERIES=str(default_workers()))
     env.update(extra_env or {})
     name = name or ("caonto-cached" if cache_mb else "caonto")
     return Server(name, [str(BIN / "caonto"), "serve", "--port", str(port), "--dataset",
@@ -583,7 +588,10 @@ def _report(results: dict, args) -> str:
         f"Each cell: {args.seconds:g} s of GET `?query=` requests (Accept: SPARQL JSON) from "
         "the given number of keep-alive connections, after 20 warm-up requests. "
         f"Servers: *caonto* — `caonto serve`, waitress with {args.threads} threads in "
-        f"{args.processes} process(es), query workers one per CPU, answer cache off "
+        f"{args.processes} process(es), {default_workers()} query workers, "
+        f"`CAONTO_CLIENT_QUERIES={default_workers()}` (the load generator's connections all "
+        "come from one address, like readers behind a proxy: docs/security.md), answer "
+        "cache off "
         "(`CAONTO_CACHE_MB=0`: every request evaluated); *caonto cached* — the same with "
         "its 32 MB answer cache (repeats served from memory); *Flask floor* — "
         f"benchmarks/floor.py, Flask + waitress ({args.threads} threads) + pyoxigraph "

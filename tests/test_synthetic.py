@@ -39,3 +39,19 @@ def test_synthetic_inferred_graph_is_the_reasoners_closure(tmp_path):
     asserted = dataset.graph(GRAPH_ONTOLOGY) + dataset.graph(GRAPH_ESSAY)
     inferred = set(dataset.graph(GRAPH_INFERRED))
     assert inferred and inferred == set(infer(asserted))
+
+
+def test_synthetic_graph_conforms_to_the_shapes(tmp_path):
+    from rdflib import Dataset, Graph
+
+    from caonto.validation import validate_graph
+
+    path = tmp_path / "s.nq"
+    generate(2000, path)
+    dataset = Dataset()
+    dataset.parse(path, format="nquads")
+    union = Graph()
+    for graph in dataset.graphs():
+        union += graph
+    report = validate_graph(union)
+    assert report.conforms, [v.message for v in report.violations][:5]

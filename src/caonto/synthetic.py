@@ -138,7 +138,7 @@ def _region(r: int, rng: random.Random, sentence_base: int):
     event = _iri(f"{CAOR}summit-{r}")
     a((event, t, _iri(CAO + "Summit")))
     _labels(a, event, f"Summit {r}", f"Саммит {r}")
-    a((event, _iri(CAO + "year"), _lit(f"{2000 + r % 25}", datatype=XSD + "gYear")))
+    a((event, _iri(CAO + "year"), _lit(f"{2000 + r % 25}", datatype=XSD + "integer")))
     a((event, _iri(CAO + "date"), _lit(f"{2000 + r % 25}-06-15", datatype=XSD + "date")))
     a((event, _iri(CAO + "place"), states[0]))
     a((event, _iri(CAO + "statedIn"), rng.choice(sentences)))
