@@ -19,7 +19,7 @@ from caonto.contrib.gateway import (
     asserted_from_nquads,
     inferred_change,
 )
-from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage
+from caonto.contrib.storage import GRAPH_CONTRIB_LOG, GraphMeta, GraphStorage, log_graph
 from caonto.inference import infer
 from caonto.namespaces import CAOR, GRAPH_INFERRED
 from caonto.pipeline import Asserted
@@ -39,9 +39,11 @@ def turtle(text: str) -> Graph:
 class Recorder:
     def __init__(self):
         self.published: list[dict] = []
+        self.publications: list = []  # as handed over, to read them as the publisher does
 
     def __call__(self, graphs) -> None:
         self.published.append(dict(graphs))
+        self.publications.append(graphs)
 
 
 def gateway(directory, publish=None, load=base) -> Gateway:
@@ -89,6 +91,14 @@ def test_accepted_write_is_committed_then_published_with_closure_and_log(tmp_pat
     assert set(published) == {CONTRIB + "g", str(GRAPH_INFERRED), str(GRAPH_CONTRIB_LOG)}
     assert set(published[CONTRIB + "g"]) == set(turtle(membership("g")))
     assert len(published[str(GRAPH_INFERRED)]) > len(base()[1])  # closure grew
+    log = published[str(GRAPH_CONTRIB_LOG)]
+    assert (URIRef(CONTRIB + "g"), PROV.wasAttributedTo, URIRef(ALICE)) in log
+    assert set(log) == set(log_graph(gate.snapshot.meta))
+    publication = recorder.publications[0]
+    assert publication[str(GRAPH_CONTRIB_LOG)] is publication[str(GRAPH_CONTRIB_LOG)]  # built once
+    with pytest.raises(KeyError) as unknown:
+        publication[CONTRIB + "other"]  # a graph the write did not change
+    assert unknown.value.args == (CONTRIB + "other",)
     assert set(gate.snapshot.graphs) == {CONTRIB + "g"}  # what the next write starts from
     gate.storage.close()
     # A new process: start() serves the stored graph with a closure computed again.
@@ -328,4 +338,37 @@ def test_checks_prepared_ahead_spare_the_first_write_building_them(tmp_path, mon
     gate.prepare_checks()  # a checker in place is kept
     outcome = gate.submit(lambda snapshot: {CONTRIB + "g": turtle(membership("g"))}, ALICE)
     assert outcome.created == [CONTRIB + "g"] and built == [1]
+    # The checker follows the committed writes; a dry run in between leaves it in step.
+    assert gate.submit(lambda s: {CONTRIB + "h": turtle(membership("h"))}, BOB,
+                       dry_run=True).result.ok
+    assert gate.submit(lambda s: {CONTRIB + "i": turtle(membership("i"))}, BOB).result.ok
+    assert built == [1]
+    gate.storage.close()
+
+
+def test_a_writes_summary_names_each_graph_change_and_what_it_leans_on(tmp_path):
+    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
+    land, member = CONTRIB + "newland", CONTRIB + "nlm"
+    with GraphStorage(tmp_path) as storage:
+        storage.commit({land: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
+    gate = gateway(tmp_path)
+    gate.start()
+    tried = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB,
+                        dry_run=True).summary()
+    assert tried["dryRun"] is True and tried["graphs"][0]["created"] is True
+    written = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB)
+    summary = written.summary()
+    assert set(summary) == {"dryRun", "conforms", "graphs", "dependsOn", "inferredTriples"}
+    assert summary["dryRun"] is False and summary["conforms"] is True
+    assert summary["graphs"] == [{"graph": member, "added": 7, "removed": 0, "deleted": False,
+                                  "created": True}]
+    [leaned] = {(d["graph"], d["creator"], d["focus"]) for d in summary["dependsOn"]}
+    assert leaned == (land, ALICE, "caor:membership-nlm")
+    assert all(set(d) == {"graph", "creator", "triple", "focus", "message"} and d["message"]
+               for d in summary["dependsOn"])
+    assert summary["inferredTriples"] == written.inferred_triples > len(base()[1])
+    gone = gate.submit(lambda s: {member: None}, BOB).summary()
+    assert gone["graphs"] == [{"graph": member, "added": 0, "removed": 7, "deleted": True,
+                               "created": False}]
+    assert gone["dependsOn"] == []
     gate.storage.close()
