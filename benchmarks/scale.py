@@ -288,20 +288,17 @@ def _unique_mb(*directories: Path) -> float:
 
 def measure_disk_writes(n: int, workdir: Path, writes: int = 100) -> dict:
     """Memory of the engine on the shared on-disk store before and after ``writes``
-    writes, each published as the gateway publishes an accepted contribution: the new
-    graph, the contribution log and the whole inferred graph (grown by the write's own
-    inferences). This process plays the server; its children are the 2 query workers,
-    the page worker and, once a write comes, the writer. RSS is read after every worker
-    has answered the same queries."""
-    import pyoxigraph as ox
-
-    from caonto.engine.disk_store import location_for, prepare
+    writes, each published as the gateway publishes an accepted contribution: a delta
+    (``GraphDelta``) adding the new graph, its entry in the contribution log and the
+    write's own inferences to the inferred graph. This process plays the server; its
+    children are the 2 query workers, the page worker and, once a write comes, the
+    writer. RSS is read after every worker has answered the same queries."""
+    from caonto.engine.disk_store import location_for
+    from caonto.engine.interface import GraphDelta
     from caonto.engine.pool import QueryEngine
 
     dataset = _dataset(n, workdir)
     inferred_iri = "https://w3id.org/caonto/graph/inferred"
-    inferred = ox.Store.read_only(str(prepare(dataset))).dump(
-        format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(inferred_iri))
     queries = [QUERIES["aggregate"], QUERIES["lookup"].replace("{entity}", LOOKUP_ENTITY)]
     engine = QueryEngine(dataset, workers=2, page_workers=1, timeout=300, disk_store=True)
 
@@ -324,21 +321,20 @@ def measure_disk_writes(n: int, workdir: Path, writes: int = 100) -> dict:
     try:
         every_worker_answers()
         out = {"before": rss(), "writes": writes}
-        contribution_log = b""
         times = []
         for k in range(writes):
             graph = f"https://w3id.org/caonto/graph/contrib/bench-{k}"
             member = f"<https://w3id.org/caonto/id/membership-bench-{k}>"
             state = f"<https://w3id.org/caonto/id/state-{k}-1>"
-            inferred += (f"{state} <https://w3id.org/caonto/def/hasMembership> {member} .\n"
-                         f"{member} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
-                         "<http://www.w3.org/ns/org#Membership> .\n").encode()
-            contribution_log += (f"<{graph}> <http://purl.org/dc/terms/created> "
-                                 f"\"2026-01-01T00:00:{k % 60:02d}Z\" .\n").encode()
+            derived = (f"{state} <https://w3id.org/caonto/def/hasMembership> {member} .\n"
+                       f"{member} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+                       "<http://www.w3.org/ns/org#Membership> .\n").encode()
+            logged = (f"<{graph}> <http://purl.org/dc/terms/created> "
+                      f"\"2026-01-01T00:00:{k % 60:02d}Z\" .\n").encode()
             began = time.perf_counter()
-            engine.replace_graphs({
-                graph: CONTRIBUTION_NT.format(k=k).encode(), inferred_iri: inferred,
-                "https://w3id.org/caonto/graph/contrib-log": contribution_log})
+            engine.change_graphs(GraphDelta(added={
+                graph: CONTRIBUTION_NT.format(k=k).encode(), inferred_iri: derived,
+                "https://w3id.org/caonto/graph/contrib-log": logged}))
             times.append(time.perf_counter() - began)
         every_worker_answers()
         checkpoints = engine.checkpoints()
@@ -566,9 +562,10 @@ def report(results: dict, args) -> str:
     lines += ["", "## Writes on the shared on-disk store", "",
               "The engine on the shared store (CAONTO_DISK_STORE=on; 2 query workers and the "
               "page worker) before and after 100 writes, each published as the gateway "
-              "publishes an accepted contribution: the new graph, the contribution log and "
-              "the *whole* inferred graph. One writer process applies each write to its "
-              "read-write copy, writing only the quads that differ, and checkpoints it; the "
+              "publishes an accepted contribution: a delta adding the new graph, its entry "
+              "in the contribution log and the triples the write derives to the inferred "
+              "graph. One writer process applies each delta to its read-write copy and "
+              "checkpoints it; the "
               "workers reopen the newest checkpoint read-only (`caonto.engine.disk_store`). "
               "RSS (MB, now, not peak) is read after every worker has answered the same two "
               "queries; *server* is the process holding the engine (the gateway's own "
