@@ -215,13 +215,22 @@ def test_stored_graphs_that_no_longer_fit_the_ontology_are_served_without_their_
     gate.storage.close()
 
 
-def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(tmp_path):
+LAND, MEMBER = CONTRIB + "newland", CONTRIB + "nlm"
+
+
+def _started_with_alices_newland(directory) -> Gateway:
+    """A started gateway whose store holds Alice's graph naming caor:newland a state."""
     when = datetime(2026, 11, 25, tzinfo=timezone.utc)
-    land, member = CONTRIB + "newland", CONTRIB + "nlm"
-    with GraphStorage(tmp_path) as storage:
-        storage.commit({land: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
-    gate = gateway(tmp_path, Recorder())
+    with GraphStorage(directory) as storage:
+        storage.commit({LAND: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
+    gate = gateway(directory, Recorder())
     gate.start()
+    return gate
+
+
+def test_a_write_is_told_whose_graphs_it_leans_on_and_their_removal_is_refused(tmp_path):
+    land, member = LAND, MEMBER
+    gate = _started_with_alices_newland(tmp_path)
     outcome = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB)
     assert {(d.graph, d.creator, d.focus) for d in outcome.leans_on} == {
         (land, ALICE, "caor:membership-nlm")}
@@ -347,12 +356,8 @@ def test_checks_prepared_ahead_spare_the_first_write_building_them(tmp_path, mon
 
 
 def test_a_writes_summary_names_each_graph_change_and_what_it_leans_on(tmp_path):
-    when = datetime(2026, 11, 25, tzinfo=timezone.utc)
-    land, member = CONTRIB + "newland", CONTRIB + "nlm"
-    with GraphStorage(tmp_path) as storage:
-        storage.commit({land: (turtle(NEWLAND), GraphMeta((ALICE,), when, when, ALICE))})
-    gate = gateway(tmp_path)
-    gate.start()
+    land, member = LAND, MEMBER
+    gate = _started_with_alices_newland(tmp_path)
     tried = gate.submit(lambda s: {member: turtle(membership("nlm", state="newland"))}, BOB,
                         dry_run=True).summary()
     assert tried["dryRun"] is True and tried["graphs"][0]["created"] is True
